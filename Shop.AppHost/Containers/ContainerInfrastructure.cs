@@ -1,0 +1,100 @@
+using Shop.AppHost.Infrastructure;
+
+namespace Shop.AppHost.Containers;
+
+/// <summary>The infrastructure as containers, for machines where Docker or Podman answers.</summary>
+public static class ContainerInfrastructure
+{
+    public const string PostgresImage = "docker.io/library/postgres";
+    public const string PostgresTag = "17.6";
+    public const string AzuriteImage = "mcr.microsoft.com/azure-storage/azurite";
+    public const string AzuriteTag = "3.35.0";
+
+    public static ShopInfrastructure AddContainerInfrastructure(
+        this IDistributedApplicationBuilder builder, ShopSettings settings, InfrastructurePasswords passwords)
+    {
+        var ports = settings.Ports;
+
+        var postgres = builder.AddPostgres("postgres", password: passwords.Postgres, port: ports.Postgres)
+            .WithImage(PostgresImage, PostgresTag)
+            .WithDataVolume("shop-postgres")
+            .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=10", "-c", "max_connections=300");
+        var shopdb = postgres.AddDatabase(ShopInfrastructureExtensions.PrimaryConnectionName);
+        var replica = builder.AddPostgresReplicaContainer("postgres-replica", ports.PostgresReplica, postgres, passwords.Postgres);
+
+        var redis = builder.AddRedis("redis", port: ports.Redis, password: passwords.Redis)
+            .WithDataVolume("shop-redis");
+
+        var rabbitmq = builder.AddRabbitMQ("rabbitmq", password: passwords.RabbitMQ, port: ports.RabbitMQ)
+            .WithManagementPlugin(port: ports.RabbitMQManagement)
+            .WithDataVolume("shop-rabbitmq");
+
+        var blobs = builder.AddAzuriteBlobContainer("blobs", ports.Blobs);
+
+        return new ShopInfrastructure(
+            Primary: new(shopdb, ShopInfrastructureExtensions.PrimaryConnectionName),
+            Replica: new(replica, ShopInfrastructureExtensions.ReplicaConnectionName),
+            Redis: new(redis, "redis"),
+            RabbitMQ: new(rabbitmq, "rabbitmq"),
+            Blobs: new(blobs, "blobs"),
+            EdgeUpstreams: new("host.docker.internal"));
+    }
+
+    /// <summary>
+    /// Same recipe as the local replica: <c>pg_basebackup -R</c> from the primary into an empty volume on first
+    /// start, then a hot standby.
+    /// </summary>
+    private static IResourceBuilder<ConnectionStringContainerResource> AddPostgresReplicaContainer(
+        this IDistributedApplicationBuilder builder, string name, int port,
+        IResourceBuilder<PostgresServerResource> primary, IResourceBuilder<ParameterResource> password)
+    {
+        var replica = new ConnectionStringContainerResource(name);
+        var endpoint = replica.GetEndpoint("tcp");
+        replica.ConnectionStringExpression = ReferenceExpression.Create(
+            $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Username=postgres;Password={password};Database={ShopInfrastructureExtensions.PrimaryConnectionName}");
+
+        var primaryEndpoint = primary.GetEndpoint("tcp");
+        return builder.AddResource(replica)
+            .WithImage(PostgresImage, PostgresTag)
+            .WithEndpoint(port: port, targetPort: 5432, scheme: "tcp", name: "tcp")
+            .WithVolume("shop-postgres-replica", "/var/lib/postgresql/data")
+            .WithEnvironment("PRIMARY_HOST", primaryEndpoint.Property(EndpointProperty.Host))
+            .WithEnvironment("PRIMARY_PORT", primaryEndpoint.Property(EndpointProperty.TargetPort))
+            .WithEnvironment("PGPASSWORD", password)
+            .WithEntrypoint("bash")
+            .WithArgs("-c", """
+                set -e
+                if [ ! -s /var/lib/postgresql/data/PG_VERSION ]; then
+                  until pg_isready -h "$PRIMARY_HOST" -p "$PRIMARY_PORT"; do sleep 1; done
+                  pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U postgres -D /var/lib/postgresql/data -R -X stream -c fast
+                  chown -R postgres:postgres /var/lib/postgresql/data
+                  chmod 700 /var/lib/postgresql/data
+                fi
+                exec gosu postgres postgres -D /var/lib/postgresql/data -c hot_standby=on
+                """)
+            .WaitFor(primary)
+            .WithReadinessProbe(cancellationToken => ReadinessProbes.PostgresAsync(replica, cancellationToken));
+    }
+
+    private static IResourceBuilder<ConnectionStringContainerResource> AddAzuriteBlobContainer(
+        this IDistributedApplicationBuilder builder, string name, int port)
+    {
+        var azurite = new ConnectionStringContainerResource(name)
+        {
+            ConnectionStringExpression = BlobStore.ConnectionString($"http://127.0.0.1:{port}"),
+        };
+        return builder.AddResource(azurite)
+            .WithImage(AzuriteImage, AzuriteTag)
+            .WithArgs("azurite-blob", "--blobHost", "0.0.0.0", "--blobPort", "10000", "--location", "/data",
+                "--skipApiVersionCheck", "--loose")
+            .WithVolume("shop-blobs", "/data")
+            .WithHttpEndpoint(port: port, targetPort: 10000, name: "http")
+            .WithBlobContainerReadiness(azurite);
+    }
+}
+
+/// <summary>A container that hands services a connection string, like the built-in Postgres and Redis resources do.</summary>
+public sealed class ConnectionStringContainerResource(string name) : ContainerResource(name), IResourceWithConnectionString
+{
+    public ReferenceExpression ConnectionStringExpression { get; set; } = ReferenceExpression.Create($"");
+}

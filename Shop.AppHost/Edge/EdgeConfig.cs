@@ -1,0 +1,131 @@
+using System.Text;
+
+namespace Shop.AppHost.Edge;
+
+/// <summary>Everything the edge needs to know to write its nginx configuration.</summary>
+public sealed record EdgeLayout(
+    int HttpPort,
+    int HttpsPort,
+    string UpstreamHost,
+    int WebPort,
+    IReadOnlyList<int> ApiPorts,
+    int BlobPort,
+    string StateDirectory,
+    string CertificateFile,
+    string CertificateKeyFile,
+    bool RunAsRoot);
+
+/// <summary>Generates the edge's nginx.conf: load balancer, TLS terminator and CDN-style cache in one place.</summary>
+public static class EdgeConfig
+{
+    public const string HealthPath = "/edge-health";
+
+    public static string Generate(EdgeLayout edge)
+    {
+        var api = new StringBuilder();
+        foreach (var port in edge.ApiPorts)
+        {
+            // Passive health check: one failed attempt takes the instance out of rotation for 5 s.
+            api.AppendLine($"        server {edge.UpstreamHost}:{port} max_fails=1 fail_timeout=5s;");
+        }
+        var state = edge.StateDirectory;
+
+        return $$"""
+            {{(edge.RunAsRoot ? "user root;" : "")}}
+            worker_processes auto;
+            pid {{state}}/nginx.pid;
+            error_log stderr warn;
+
+            events {
+                worker_connections 4096;
+            }
+
+            http {
+                access_log off;
+                server_tokens off;
+                client_body_temp_path {{state}}/client_body;
+                proxy_temp_path {{state}}/proxy;
+                fastcgi_temp_path {{state}}/fastcgi;
+                uwsgi_temp_path {{state}}/uwsgi;
+                scgi_temp_path {{state}}/scgi;
+
+                gzip on;
+                gzip_proxied any;
+                gzip_min_length 256;
+                gzip_types text/plain text/css application/json application/javascript application/problem+json image/svg+xml;
+
+                proxy_cache_path {{state}}/cdn-cache levels=1:2 keys_zone=cdn:20m max_size=2g inactive=7d use_temp_path=off;
+
+                map $http_upgrade $connection_upgrade {
+                    default upgrade;
+                    ''      close;
+                }
+
+                # Blazor circuits live in one web process: keep each client on the instance that holds its circuit.
+                upstream web {
+                    hash $remote_addr consistent;
+                    server {{edge.UpstreamHost}}:{{edge.WebPort}};
+                }
+
+                upstream api {
+            {{api}}        keepalive 64;
+                }
+
+                upstream blobs {
+                    server {{edge.UpstreamHost}}:{{edge.BlobPort}};
+                    keepalive 16;
+                }
+
+                server {
+                    listen {{edge.HttpPort}};
+                    listen {{edge.HttpsPort}} ssl http2;
+                    ssl_certificate {{edge.CertificateFile}};
+                    ssl_certificate_key {{edge.CertificateKeyFile}};
+
+                    proxy_http_version 1.1;
+                    proxy_set_header Host $host;
+                    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                    proxy_set_header X-Forwarded-Proto $scheme;
+
+                    location = {{HealthPath}} {
+                        default_type text/plain;
+                        return 200 "ok\n";
+                    }
+
+                    location /api/ {
+                        proxy_pass http://api;
+                        proxy_set_header Connection "";
+                        proxy_connect_timeout 2s;
+                        # Only failures where the request never reached an instance are retried elsewhere;
+                        # nginx never retries a POST on its own (non_idempotent is not listed).
+                        proxy_next_upstream error timeout http_502 http_503;
+                        proxy_next_upstream_tries 3;
+                    }
+
+                    location /cdn/ {
+                        limit_except GET HEAD { deny all; }
+                        proxy_pass http://blobs/{{Infrastructure.BlobStore.DevelopmentAccount}}/{{Infrastructure.BlobStore.AssetsContainer}}/;
+                        proxy_set_header Connection "";
+                        proxy_cache cdn;
+                        proxy_cache_lock on;
+                        proxy_cache_valid 200 7d;
+                        proxy_cache_valid 404 1m;
+                        proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
+                        proxy_ignore_headers Set-Cookie Cache-Control Expires;
+                        proxy_hide_header x-ms-request-id;
+                        proxy_hide_header x-ms-version;
+                        add_header X-Cache-Status $upstream_cache_status always;
+                        add_header Cache-Control "public, max-age=31536000, immutable" always;
+                    }
+
+                    location / {
+                        proxy_pass http://web;
+                        proxy_set_header Upgrade $http_upgrade;
+                        proxy_set_header Connection $connection_upgrade;
+                        proxy_read_timeout 1h;
+                    }
+                }
+            }
+            """;
+    }
+}

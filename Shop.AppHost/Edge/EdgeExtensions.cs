@@ -1,0 +1,78 @@
+using Shop.AppHost.Infrastructure;
+using Shop.AppHost.Local;
+
+namespace Shop.AppHost.Edge;
+
+/// <summary>
+/// The edge: nginx in front of everything. <c>/</c> goes to the storefront, <c>/api/</c> is spread round robin over
+/// the API instances, <c>/cdn/</c> is a caching proxy of the blob store.
+/// </summary>
+public static class EdgeExtensions
+{
+    public const string NginxImage = "docker.io/library/nginx";
+    public const string NginxTag = "1.27-alpine";
+
+    /// <returns>The edge's public http endpoint.</returns>
+    public static EndpointReference AddEdge(
+        this IDistributedApplicationBuilder builder, ShopSettings settings,
+        IResourceBuilder<ProjectResource> web, IReadOnlyList<IResourceBuilder<ProjectResource>> apis,
+        ServiceConnection blobs, EdgeUpstreamHost upstreams)
+    {
+        var stateDirectory = settings.DataPath(builder, "edge");
+        var local = settings.Infrastructure == InfrastructureMode.Local;
+        // Inside a container the config refers to its own mount points, not the host's data folder.
+        var configRoot = local ? stateDirectory : "/etc/nginx/shop";
+        var layout = new EdgeLayout(
+            HttpPort: local ? settings.Ports.EdgeHttp : 8080,
+            HttpsPort: local ? settings.Ports.EdgeHttps : 8443,
+            UpstreamHost: upstreams.Host,
+            WebPort: settings.Ports.Web,
+            ApiPorts: [.. apis.Select((_, i) => settings.Ports.ApiBase + i)],
+            BlobPort: settings.Ports.Blobs,
+            StateDirectory: local ? stateDirectory : "/var/cache/nginx",
+            CertificateFile: Path.Combine(configRoot, "tls", "edge.crt"),
+            CertificateKeyFile: Path.Combine(configRoot, "tls", "edge.key"),
+            RunAsRoot: local && LocalProcessExtensions.RunningAsRoot);
+
+        var configFile = Path.Combine(stateDirectory, "nginx.conf");
+        return local
+            ? Configure(builder.AddExecutable("edge", "/usr/sbin/nginx", stateDirectory,
+                    "-e", "stderr", "-p", stateDirectory, "-c", configFile, "-g", "daemon off;")
+                .WithHttpEndpoint(port: settings.Ports.EdgeHttp, targetPort: settings.Ports.EdgeHttp, name: "http", isProxied: false)
+                .WithHttpsEndpoint(port: settings.Ports.EdgeHttps, targetPort: settings.Ports.EdgeHttps, name: "https", isProxied: false))
+            : Configure(builder.AddContainer("edge", NginxImage, NginxTag)
+                .WithBindMount(configFile, "/etc/nginx/nginx.conf", isReadOnly: true)
+                .WithBindMount(Path.Combine(stateDirectory, "tls"), "/etc/nginx/shop/tls", isReadOnly: true)
+                .WithHttpEndpoint(port: settings.Ports.EdgeHttp, targetPort: 8080, name: "http")
+                .WithHttpsEndpoint(port: settings.Ports.EdgeHttps, targetPort: 8443, name: "https"));
+
+        EndpointReference Configure<T>(IResourceBuilder<T> edge)
+            where T : IResourceWithEndpoints, IResourceWithWaitSupport
+        {
+            edge.OnBeforeResourceStarted((_, _, _) =>
+                {
+                    WriteConfig(layout, stateDirectory, configFile);
+                    return Task.CompletedTask;
+                })
+                .WithHttpHealthCheck(EdgeConfig.HealthPath, endpointName: "http")
+                .WaitFor(web)
+                .WaitFor(blobs.Resource);
+            foreach (var api in apis)
+            {
+                // The edge starts once every instance is up, but keeps serving when one of them later stops.
+                edge.WaitFor(api).WithRelationship(api.Resource, "Upstream");
+            }
+            return edge.GetEndpoint("http");
+        }
+    }
+
+    private static void WriteConfig(EdgeLayout layout, string stateDirectory, string configFile)
+    {
+        foreach (var folder in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "tls" })
+        {
+            Directory.CreateDirectory(Path.Combine(stateDirectory, folder));
+        }
+        EdgeCertificate.EnsureExists(Path.Combine(stateDirectory, "tls", "edge.crt"), Path.Combine(stateDirectory, "tls", "edge.key"));
+        File.WriteAllText(configFile, EdgeConfig.Generate(layout));
+    }
+}

@@ -1,0 +1,15 @@
+namespace Shop.AppHost.Infrastructure;
+
+public static class ServiceExtensions
+{
+    /// <summary>
+    /// A .NET service on a fixed port of its own (no orchestrator proxy in front), so the edge can address each
+    /// instance directly and a stopped instance refuses connections instead of hanging behind a proxy.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddService<TProject>(
+        this IDistributedApplicationBuilder builder, string name, int? port = null) where TProject : IProjectMetadata, new() =>
+        builder.AddProject<TProject>(name, launchProfileName: null)
+            .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: port is null)
+            .WithEnvironment("Shop__Service__InstanceName", name)
+            .WithHttpHealthCheck("/health");
+}

@@ -1,0 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Shop.AppHost.Infrastructure;
+
+public enum InfrastructureMode
+{
+    /// <summary>Containers when <c>docker info</c> or <c>podman info</c> answers, local processes otherwise.</summary>
+    Auto,
+    Containers,
+    Local,
+}
+
+/// <summary>The <c>Shop</c> configuration section: how the AppHost lays the shop out on this machine.</summary>
+public sealed class ShopSettings
+{
+    public const string SectionName = "Shop";
+
+    public InfrastructureMode Infrastructure { get; set; } = InfrastructureMode.Auto;
+
+    /// <summary>Where local processes keep their data, relative to the repository root. Git-ignored; survives restarts.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = ".data/run";
+
+    [Range(1, 16)]
+    public int ApiReplicas { get; set; } = 3;
+
+    [Required]
+    public ShopPorts Ports { get; set; } = new();
+}
+
+/// <summary>Fixed ports, so a person can bookmark them and tests can move all of them out of the way at once.</summary>
+public sealed class ShopPorts
+{
+    [Range(1, 65535)] public int EdgeHttp { get; set; } = 8080;
+    [Range(1, 65535)] public int EdgeHttps { get; set; } = 8443;
+    [Range(1, 65535)] public int Postgres { get; set; } = 55432;
+    [Range(1, 65535)] public int PostgresReplica { get; set; } = 55433;
+    [Range(1, 65535)] public int Redis { get; set; } = 56379;
+    [Range(1, 65535)] public int RabbitMQ { get; set; } = 55672;
+    [Range(1, 65535)] public int RabbitMQManagement { get; set; } = 55673;
+    /// <summary>Erlang distribution and epmd ports of the private RabbitMQ node; the defaults (node port + 20000, 4369) collide or overflow.</summary>
+    [Range(1, 65535)] public int RabbitMQDistribution { get; set; } = 55674;
+    [Range(1, 65535)] public int RabbitMQEpmd { get; set; } = 55675;
+    [Range(1, 65535)] public int Blobs { get; set; } = 10000;
+    [Range(1, 65535)] public int Reporting { get; set; } = 8090;
+    [Range(1, 65535)] public int Web { get; set; } = 5200;
+    /// <summary>API instance i (1-based) listens on <c>ApiBase + i - 1</c>.</summary>
+    [Range(1, 65535)] public int ApiBase { get; set; } = 5301;
+}

@@ -1,0 +1,122 @@
+using Shop.AppHost.Infrastructure;
+
+namespace Shop.AppHost.Local;
+
+/// <summary>Postgres from Debian's package: a primary, and a streaming hot standby cloned from it with <c>pg_basebackup -R</c>.</summary>
+public static class LocalPostgres
+{
+    private static readonly ServiceUser Postgres = new("postgres");
+
+    public static IResourceBuilder<LocalServerResource> AddLocalPostgres(
+        this IDistributedApplicationBuilder builder, string name, int port,
+        IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName)
+    {
+        var pgdata = Path.Combine(dataDirectory, "pgdata");
+        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName)
+            .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
+            {
+                if (IsInitialized(pgdata))
+                {
+                    return;
+                }
+                PrepareEmptyDataDirectory(dataDirectory, pgdata);
+                var passwordFile = Path.Combine(dataDirectory, "initdb.pw");
+                await File.WriteAllTextAsync(passwordFile, await password.Resource.GetValueAsync(cancellationToken), cancellationToken);
+                try
+                {
+                    await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, Postgres.Name);
+                    await Postgres.RunAsync(Binary("initdb"), "-D", pgdata, "-U", "postgres", "--encoding=UTF8", "--no-locale",
+                        "--auth-local=peer", "--auth-host=scram-sha-256", $"--pwfile={passwordFile}");
+                }
+                finally
+                {
+                    File.Delete(passwordFile);
+                }
+            });
+    }
+
+    /// <summary>A read-only standby that streams every write from <paramref name="primary"/>; cloned on first start.</summary>
+    public static IResourceBuilder<LocalServerResource> AddLocalPostgresReplica(
+        this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<LocalServerResource> primary,
+        int primaryPort, IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName)
+    {
+        var pgdata = Path.Combine(dataDirectory, "pgdata");
+        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName)
+            .WaitFor(primary)
+            .OnBeforeResourceStarted(async (_, e, cancellationToken) =>
+            {
+                if (IsInitialized(pgdata))
+                {
+                    return;
+                }
+                // Our handler runs before Aspire's own WaitFor handling, and the clone needs the primary up now.
+                await e.Services.GetRequiredService<ResourceNotificationService>()
+                    .WaitForResourceHealthyAsync(primary.Resource.Name, cancellationToken);
+                PrepareEmptyDataDirectory(dataDirectory, pgdata);
+                await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, Postgres.Name);
+                var conninfo = $"host=127.0.0.1 port={primaryPort} user=postgres password={await password.Resource.GetValueAsync(cancellationToken)}";
+                // -R writes standby.signal and primary_conninfo into the clone, which makes it a streaming standby.
+                await Postgres.RunAsync(Binary("pg_basebackup"), "-d", conninfo, "-D", pgdata, "-R", "-X", "stream", "-c", "fast");
+            });
+    }
+
+    private static IResourceBuilder<LocalServerResource> AddPostgresServer(
+        this IDistributedApplicationBuilder builder, string name, int port,
+        IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName)
+    {
+        var sockets = Path.Combine(dataDirectory, "sockets");
+        var (command, arguments) = Postgres.Command(Binary("postgres"),
+            "-D", Path.Combine(dataDirectory, "pgdata"),
+            "-p", port.ToString(),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", $"unix_socket_directories={sockets}",
+            "-c", "max_connections=300",
+            "-c", "wal_level=replica",
+            "-c", "max_wal_senders=10",
+            "-c", "hot_standby=on");
+
+        var server = new LocalServerResource(name, command, dataDirectory)
+        {
+            ConnectionStringExpression = ReferenceExpression.Create(
+                $"Host=127.0.0.1;Port={port.ToString()};Username=postgres;Password={password};Database={databaseName}"),
+        };
+
+        return builder.AddResource(server)
+            .WithArgs(arguments)
+            .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
+            .OnBeforeResourceStarted(async (_, _, _) =>
+            {
+                if (Directory.Exists(dataDirectory))
+                {
+                    await LocalProcessExtensions.EnsureOwnedDirectoryAsync(sockets, Postgres.Name);
+                }
+            })
+            .WithReadinessProbe(cancellationToken => ReadinessProbes.PostgresAsync(server, cancellationToken));
+    }
+
+    private static bool IsInitialized(string pgdata) => File.Exists(Path.Combine(pgdata, "PG_VERSION"));
+
+    private static void PrepareEmptyDataDirectory(string dataDirectory, string pgdata)
+    {
+        // A first start that was interrupted leaves a half-made cluster; start it over.
+        if (Directory.Exists(pgdata))
+        {
+            Directory.Delete(pgdata, recursive: true);
+        }
+        Directory.CreateDirectory(dataDirectory);
+    }
+
+    private static string Binary(string name)
+    {
+        var installed = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(d => Path.Combine(d, "bin"))
+                .Where(bin => File.Exists(Path.Combine(bin, "postgres")))
+                .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out var v) ? v : 0)
+                .FirstOrDefault()
+            : null;
+        return installed is null
+            ? throw new InvalidOperationException("PostgreSQL server binaries were not found under /usr/lib/postgresql; run ./shop run to install them.")
+            : Path.Combine(installed, name);
+    }
+}

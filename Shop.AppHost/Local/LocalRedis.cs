@@ -1,0 +1,46 @@
+using StackExchange.Redis;
+
+namespace Shop.AppHost.Local;
+
+/// <summary>Redis from Debian's package, with append-only persistence in the data folder.</summary>
+public static class LocalRedis
+{
+    public static IResourceBuilder<LocalServerResource> AddLocalRedis(
+        this IDistributedApplicationBuilder builder, string name, int port,
+        IResourceBuilder<ParameterResource> password, string dataDirectory)
+    {
+        var configFile = Path.Combine(dataDirectory, "redis.conf");
+        var redis = new LocalServerResource(name, "/usr/bin/redis-server", dataDirectory)
+        {
+            ConnectionStringExpression = ReferenceExpression.Create($"127.0.0.1:{port.ToString()},password={password}"),
+        };
+
+        return builder.AddResource(redis)
+            .WithArgs(configFile)
+            .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
+            .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
+            {
+                Directory.CreateDirectory(dataDirectory);
+                // Written on every start (not passed as arguments) so the password stays out of the process list.
+                await File.WriteAllTextAsync(configFile, $"""
+                    bind 127.0.0.1
+                    port {port}
+                    protected-mode yes
+                    daemonize no
+                    logfile ""
+                    dir {dataDirectory}
+                    appendonly yes
+                    save 60 1000
+                    requirepass {await password.Resource.GetValueAsync(cancellationToken)}
+                    """, cancellationToken);
+            })
+            .WithReadinessProbe(async cancellationToken =>
+            {
+                var options = ConfigurationOptions.Parse((await ((IResourceWithConnectionString)redis).GetConnectionStringAsync(cancellationToken))!);
+                options.AbortOnConnectFail = true;
+                options.ConnectTimeout = 2000;
+                await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
+                await connection.GetDatabase().PingAsync();
+            });
+    }
+}

@@ -1,0 +1,35 @@
+using Shop.AppHost.Edge;
+
+var builder = DistributedApplication.CreateBuilder(args);
+var settings = builder.GetShopSettings();
+
+// postgres + postgres-replica, redis, rabbitmq, blobs: containers or local processes, same names either way.
+var infrastructure = builder.AddShopInfrastructure(settings);
+
+var migrations = builder.AddProject<Projects.Shop_MigrationService>("migrations")
+    .WithConnection(infrastructure.Primary);
+
+var apis = Enumerable.Range(1, settings.ApiReplicas)
+    .Select(instance => builder.AddService<Projects.Shop_Api>($"api-{instance}", settings.Ports.ApiBase + instance - 1)
+        .WithConnection(infrastructure.Primary)
+        .WithConnection(infrastructure.Redis)
+        .WithConnection(infrastructure.RabbitMQ)
+        .WithConnection(infrastructure.Blobs)
+        .WaitForCompletion(migrations))
+    .ToList();
+
+var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web);
+
+builder.AddService<Projects.Shop_OrderWorker>("orderworker")
+    .WithConnection(infrastructure.Primary)
+    .WithConnection(infrastructure.RabbitMQ)
+    .WaitForCompletion(migrations);
+
+builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reporting)
+    .WithConnection(infrastructure.Replica)
+    .WaitForCompletion(migrations);
+
+var edge = builder.AddEdge(settings, web, apis, infrastructure.Blobs, infrastructure.EdgeUpstreams);
+web.WithReference(edge);
+
+builder.Build().Run();

@@ -1,0 +1,14 @@
+using Microsoft.EntityFrameworkCore;
+using Shop.Data.Catalog;
+
+namespace Shop.Data;
+
+/// <summary>The shop's relational model. Written on the primary; staff reports read the same tables on the replica.</summary>
+public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbContext(options)
+{
+    public DbSet<Category> Categories => Set<Category>();
+    public DbSet<Product> Products => Set<Product>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(ShopDbContext).Assembly);
+}

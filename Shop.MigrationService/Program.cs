@@ -1,0 +1,8 @@
+using Shop.MigrationService;
+
+var builder = Host.CreateApplicationBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+builder.Build().Run();
