@@ -7,6 +7,7 @@ var settings = builder.GetShopSettings();
 var infrastructure = builder.AddShopInfrastructure(settings);
 
 var migrations = builder.AddProject<Projects.Shop_MigrationService>("migrations")
+    .WithEnvironment("Shop__Service__InstanceName", "migrations")
     .WithConnection(infrastructure.Primary);
 
 var apis = Enumerable.Range(1, settings.ApiReplicas)

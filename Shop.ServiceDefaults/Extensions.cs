@@ -25,7 +25,7 @@ public static class Extensions
 
         builder.Services.AddOptions<ServiceIdentityOptions>()
             .Bind(builder.Configuration.GetSection(ServiceIdentityOptions.SectionName))
-            .PostConfigure(o => o.InstanceName ??= builder.Environment.ApplicationName)
+            .PostConfigure(o => o.InstanceName ??= builder.Environment.ApplicationName.ToLowerInvariant().Replace('.', '-'))
             .ValidateDataAnnotations()
             .ValidateOnStart();
 

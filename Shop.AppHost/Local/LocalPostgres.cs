@@ -11,15 +11,9 @@ public static class LocalPostgres
         this IDistributedApplicationBuilder builder, string name, int port,
         IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName)
     {
-        var pgdata = Path.Combine(dataDirectory, "pgdata");
-        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName)
-            .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
+        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName,
+            initialize: async (pgdata, _, cancellationToken) =>
             {
-                if (IsInitialized(pgdata))
-                {
-                    return;
-                }
-                PrepareEmptyDataDirectory(dataDirectory, pgdata);
                 var passwordFile = Path.Combine(dataDirectory, "initdb.pw");
                 await File.WriteAllTextAsync(passwordFile, await password.Resource.GetValueAsync(cancellationToken), cancellationToken);
                 try
@@ -40,33 +34,30 @@ public static class LocalPostgres
         this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<LocalServerResource> primary,
         int primaryPort, IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName)
     {
-        var pgdata = Path.Combine(dataDirectory, "pgdata");
-        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName)
-            .WaitFor(primary)
-            .OnBeforeResourceStarted(async (_, e, cancellationToken) =>
+        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName,
+            initialize: async (pgdata, services, cancellationToken) =>
             {
-                if (IsInitialized(pgdata))
-                {
-                    return;
-                }
                 // Our handler runs before Aspire's own WaitFor handling, and the clone needs the primary up now.
-                await e.Services.GetRequiredService<ResourceNotificationService>()
+                await services.GetRequiredService<ResourceNotificationService>()
                     .WaitForResourceHealthyAsync(primary.Resource.Name, cancellationToken);
-                PrepareEmptyDataDirectory(dataDirectory, pgdata);
                 await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, Postgres.Name);
                 var conninfo = $"host=127.0.0.1 port={primaryPort} user=postgres password={await password.Resource.GetValueAsync(cancellationToken)}";
                 // -R writes standby.signal and primary_conninfo into the clone, which makes it a streaming standby.
                 await Postgres.RunAsync(Binary("pg_basebackup"), "-d", conninfo, "-D", pgdata, "-R", "-X", "stream", "-c", "fast");
-            });
+            })
+            .WaitFor(primary);
     }
 
+    /// <param name="initialize">Creates the cluster in the (empty) pgdata folder on first start.</param>
     private static IResourceBuilder<LocalServerResource> AddPostgresServer(
         this IDistributedApplicationBuilder builder, string name, int port,
-        IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName)
+        IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName,
+        Func<string, IServiceProvider, CancellationToken, Task> initialize)
     {
+        var pgdata = Path.Combine(dataDirectory, "pgdata");
         var sockets = Path.Combine(dataDirectory, "sockets");
         var (command, arguments) = Postgres.Command(Binary("postgres"),
-            "-D", Path.Combine(dataDirectory, "pgdata"),
+            "-D", pgdata,
             "-p", port.ToString(),
             "-c", "listen_addresses=127.0.0.1",
             "-c", $"unix_socket_directories={sockets}",
@@ -84,26 +75,21 @@ public static class LocalPostgres
         return builder.AddResource(server)
             .WithArgs(arguments)
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
-            .OnBeforeResourceStarted(async (_, _, _) =>
+            .OnBeforeResourceStarted(async (_, e, cancellationToken) =>
             {
-                if (Directory.Exists(dataDirectory))
+                if (!File.Exists(Path.Combine(pgdata, "PG_VERSION")))
                 {
-                    await LocalProcessExtensions.EnsureOwnedDirectoryAsync(sockets, Postgres.Name);
+                    // A first start that was interrupted leaves a half-made cluster; start it over.
+                    if (Directory.Exists(pgdata))
+                    {
+                        Directory.Delete(pgdata, recursive: true);
+                    }
+                    Directory.CreateDirectory(dataDirectory);
+                    await initialize(pgdata, e.Services, cancellationToken);
                 }
+                await LocalProcessExtensions.EnsureOwnedDirectoryAsync(sockets, Postgres.Name);
             })
             .WithReadinessProbe(cancellationToken => ReadinessProbes.PostgresAsync(server, cancellationToken));
-    }
-
-    private static bool IsInitialized(string pgdata) => File.Exists(Path.Combine(pgdata, "PG_VERSION"));
-
-    private static void PrepareEmptyDataDirectory(string dataDirectory, string pgdata)
-    {
-        // A first start that was interrupted leaves a half-made cluster; start it over.
-        if (Directory.Exists(pgdata))
-        {
-            Directory.Delete(pgdata, recursive: true);
-        }
-        Directory.CreateDirectory(dataDirectory);
     }
 
     private static string Binary(string name)

@@ -1,0 +1,25 @@
+namespace Shop.Tests.Infrastructure;
+
+/// <summary>Writes every resource's console output to a file, so a failed boot can be diagnosed after the fact.</summary>
+public static class ResourceLogFiles
+{
+    public static string Capture(DistributedApplication app, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var loggers = app.Services.GetRequiredService<ResourceLoggerService>();
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        foreach (var resource in model.Resources)
+        {
+            var file = Path.Combine(folder, $"{resource.Name}.log");
+            File.WriteAllText(file, "");
+            _ = Task.Run(async () =>
+            {
+                await foreach (var batch in loggers.WatchAsync(resource))
+                {
+                    await File.AppendAllLinesAsync(file, batch.Select(line => line.Content));
+                }
+            });
+        }
+        return folder;
+    }
+}

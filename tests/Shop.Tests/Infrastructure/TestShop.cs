@@ -1,0 +1,122 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Shop.Tests.Infrastructure;
+
+/// <summary>
+/// One booted shop (Local mode, real processes) on its own ports and data folder, so tests never collide
+/// with a developer's <c>./shop run</c> on the same machine.
+/// </summary>
+public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDisposable
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+
+    public static readonly string RepositoryRoot = FindRepositoryRoot();
+
+    public string DataDirectory { get; } = Path.Combine(RepositoryRoot, dataDirectory);
+    public Ports Ports { get; } = new(portOffset);
+    public DistributedApplication App { get; private set; } = null!;
+    public ResourceNotificationService Notifications => App.Services.GetRequiredService<ResourceNotificationService>();
+
+    public static IReadOnlyList<string> ApiInstances { get; } = ["api-1", "api-2", "api-3"];
+
+    public static IReadOnlyList<string> LongRunningResources { get; } =
+        ["postgres", "postgres-replica", "redis", "rabbitmq", "blobs", .. ApiInstances, "web", "orderworker", "reporting", "edge"];
+
+    public async Task StartAsync()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
+            [
+                "Shop:Infrastructure=Local",
+                $"Shop:DataDirectory={DataDirectory}",
+                .. Ports.AsConfiguration(),
+            ],
+            (options, _) => options.DisableDashboard = true);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+
+        App = await builder.BuildAsync();
+        var logs = ResourceLogFiles.Capture(App, Path.Combine(DataDirectory, "logs"));
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        try
+        {
+            await App.StartAsync(timeout.Token);
+            await Task.WhenAll(LongRunningResources.Select(r => Notifications.WaitForResourceHealthyAsync(r, timeout.Token)));
+            await Notifications.WaitForResourceAsync("migrations", KnownResourceStates.Finished, timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The shop did not become healthy within {StartTimeout}. Resource logs: {logs}");
+        }
+    }
+
+    public HttpClient EdgeClient() => new() { BaseAddress = new Uri($"http://localhost:{Ports.EdgeHttp}") };
+
+    public async Task<string> ConnectionStringAsync(string resourceName) =>
+        await App.GetConnectionStringAsync(resourceName) ?? throw new InvalidOperationException($"{resourceName} has no connection string.");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+    }
+
+    public static bool IsListening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect("127.0.0.1", port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Shop.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("Shop.sln not found above the test binaries.");
+    }
+}
+
+/// <summary>The test shop's ports: the defaults moved by an offset, away from a running <c>./shop run</c>.</summary>
+public sealed record Ports(int Offset)
+{
+    public int EdgeHttp => 18080 + Offset;
+    public int EdgeHttps => 18443 + Offset;
+    public int Postgres => 25432 + Offset;
+    public int PostgresReplica => 25433 + Offset;
+    public int Redis => 26379 + Offset;
+    public int RabbitMQ => 25672 + Offset;
+    public int RabbitMQManagement => 25673 + Offset;
+    public int RabbitMQDistribution => 25674 + Offset;
+    public int RabbitMQEpmd => 25675 + Offset;
+    public int Blobs => 20000 + Offset;
+    public int Reporting => 18090 + Offset;
+    public int Web => 15200 + Offset;
+    public int ApiBase => 15301 + Offset;
+
+    public IEnumerable<int> All =>
+        [EdgeHttp, EdgeHttps, Postgres, PostgresReplica, Redis, RabbitMQ, RabbitMQManagement, RabbitMQDistribution,
+         RabbitMQEpmd, Blobs, Reporting, Web, ApiBase, ApiBase + 1, ApiBase + 2];
+
+    public IEnumerable<string> AsConfiguration() =>
+    [
+        $"Shop:Ports:EdgeHttp={EdgeHttp}", $"Shop:Ports:EdgeHttps={EdgeHttps}",
+        $"Shop:Ports:Postgres={Postgres}", $"Shop:Ports:PostgresReplica={PostgresReplica}",
+        $"Shop:Ports:Redis={Redis}", $"Shop:Ports:RabbitMQ={RabbitMQ}",
+        $"Shop:Ports:RabbitMQManagement={RabbitMQManagement}", $"Shop:Ports:RabbitMQDistribution={RabbitMQDistribution}",
+        $"Shop:Ports:RabbitMQEpmd={RabbitMQEpmd}", $"Shop:Ports:Blobs={Blobs}", $"Shop:Ports:Reporting={Reporting}",
+        $"Shop:Ports:Web={Web}", $"Shop:Ports:ApiBase={ApiBase}",
+    ];
+}
