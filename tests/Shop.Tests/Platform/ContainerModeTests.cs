@@ -1,0 +1,79 @@
+using Aspire.Hosting.Postgres;
+using Aspire.Hosting.RabbitMQ;
+using Aspire.Hosting.Redis;
+
+namespace Shop.Tests.Platform;
+
+/// <summary>
+/// This machine has no container runtime, so the container wiring is proven on the application model:
+/// built in Containers mode, inspected, never started.
+/// </summary>
+public sealed class ContainerModeTests
+{
+    [Fact]
+    public async Task Containers_mode_declares_every_resource_with_its_image_and_wiring()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
+            ["Shop:Infrastructure=Containers"], (options, _) => options.DisableDashboard = true);
+        var resources = builder.Resources.ToDictionary(r => r.Name);
+
+        Assert.IsType<PostgresServerResource>(resources["postgres"]);
+        Assert.IsType<PostgresDatabaseResource>(resources["shopdb"]);
+        Assert.IsType<RedisResource>(resources["redis"]);
+        Assert.IsType<RabbitMQServerResource>(resources["rabbitmq"]);
+        Assert.Equal("docker.io/library/postgres", Image(resources["postgres"]).Image);
+        Assert.Equal("docker.io/library/postgres", Image(resources["postgres-replica"]).Image);
+        Assert.Equal("mcr.microsoft.com/azure-storage/azurite", Image(resources["blobs"]).Image);
+        Assert.Equal("docker.io/library/nginx", Image(resources["edge"]).Image);
+        Assert.All(new[] { "postgres", "postgres-replica", "redis", "rabbitmq", "blobs", "edge" },
+            name => Assert.IsAssignableFrom<ContainerResource>(resources[name]));
+
+        Assert.All(new[] { "api-1", "api-2", "api-3" }, api =>
+        {
+            Assert.IsType<ProjectResource>(resources[api]);
+            Assert.Equal(["blobs", "migrations", "postgres", "rabbitmq", "redis", "shopdb"], WaitsFor(resources[api]));
+        });
+        Assert.Equal(["migrations", "postgres-replica"], WaitsFor(resources["reporting"]));
+        Assert.Equal(["migrations", "postgres", "rabbitmq", "shopdb"], WaitsFor(resources["orderworker"]));
+        Assert.Equal(["postgres", "shopdb"], WaitsFor(resources["migrations"]));
+        Assert.Equal(["api-1", "api-2", "api-3", "blobs", "web"], WaitsFor(resources["edge"]));
+        Assert.Equal(["postgres"], WaitsFor(resources["postgres-replica"]));
+    }
+
+    [Fact]
+    public async Task Containers_mode_gives_services_the_same_connection_names_as_local_mode()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
+            ["Shop:Infrastructure=Containers"], (options, _) => options.DisableDashboard = true);
+        var api = builder.Resources.Single(r => r.Name == "api-1");
+        var reporting = builder.Resources.Single(r => r.Name == "reporting");
+
+        var apiConnections = await ConnectionStringVariablesAsync(api);
+        var reportingConnections = await ConnectionStringVariablesAsync(reporting);
+
+        Assert.Equal(["blobs", "rabbitmq", "redis", "shopdb"], apiConnections);
+        Assert.Equal(["shopdb-replica"], reportingConnections);
+    }
+
+    private static ContainerImageAnnotation Image(IResource resource) =>
+        resource.Annotations.OfType<ContainerImageAnnotation>().Single();
+
+    private static string[] WaitsFor(IResource resource) =>
+        [.. resource.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Distinct().Order()];
+
+    private static async Task<string[]> ConnectionStringVariablesAsync(IResource resource)
+    {
+        var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish));
+        foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+        const string prefix = "ConnectionStrings__";
+        // Aspire also sets an underscore twin of hyphenated names for shells that cannot read hyphens.
+        return [.. context.EnvironmentVariables.Keys
+            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(k => k[prefix.Length..].Replace('_', '-'))
+            .Distinct()
+            .Order()];
+    }
+}

@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Shop.Tests.ServiceDefaults;
+
+public sealed class ServiceDefaultsTests
+{
+    [Fact]
+    public async Task Default_http_client_retries_a_failing_GET_but_never_a_POST()
+    {
+        var hits = new ConcurrentDictionary<string, int>();
+        await using var server = await StartAlwaysUnavailableServerAsync(hits);
+        using var host = BuildHost([]);
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+
+        using var get = await client.GetAsync(server.Urls.Single());
+        using var post = await client.PostAsync(server.Urls.Single(), new StringContent("{}"));
+
+        Assert.Equal(503, (int)post.StatusCode);
+        Assert.Equal(1, hits["POST"]);
+        Assert.True(hits["GET"] > 1, $"GET was tried {hits["GET"]} time(s).");
+    }
+
+    [Fact]
+    public async Task Invalid_service_options_stop_the_service_at_start()
+    {
+        using var host = BuildHost([new("Shop:Service:InstanceName", "Not a resource name!")]);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Shop:Service:InstanceName", error.Message);
+    }
+
+    private static IHost BuildHost(KeyValuePair<string, string?>[] settings)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddServiceDefaults();
+        return builder.Build();
+    }
+
+    private static async Task<WebApplication> StartAlwaysUnavailableServerAsync(ConcurrentDictionary<string, int> hits)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.Run(context =>
+        {
+            hits.AddOrUpdate(context.Request.Method, 1, (_, n) => n + 1);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "0"; // keep the retries fast; the resilience handler honours it
+            return Task.CompletedTask;
+        });
+        await app.StartAsync();
+        return app;
+    }
+}
