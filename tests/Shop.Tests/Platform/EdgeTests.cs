@@ -105,7 +105,23 @@ public sealed class EdgeTests(ShopFixture fixture)
         finally
         {
             await commands.ExecuteCommandAsync("api-2", KnownResourceCommands.StartCommand);
-            await shop.Notifications.WaitForResourceHealthyAsync("api-2");
+            await WaitUntilEdgeRoutesToAsync(edge, "api-2");
         }
+    }
+
+    /// <summary>The edge takes a failed instance back only after its fail_timeout, on the next request that tries it.</summary>
+    private static async Task WaitUntilEdgeRoutesToAsync(HttpClient edge, string instance)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await edge.GetAsync("/api/instance");
+            if (response.Headers.TryGetValues(ServedBy, out var servedBy) && servedBy.Single() == instance)
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"The edge did not route to {instance} again within 60 s.");
     }
 }
