@@ -22,4 +22,11 @@ public static class ResourceLogFiles
         }
         return folder;
     }
+
+    /// <summary>The last lines of every non-empty log, for a failure message that explains itself in CI.</summary>
+    public static string Tails(string folder, int lines = 15) => string.Join(Environment.NewLine,
+        Directory.GetFiles(folder, "*.log")
+            .Where(file => new FileInfo(file).Length > 0)
+            .Order()
+            .Select(file => $"--- {Path.GetFileName(file)}{Environment.NewLine}{string.Join(Environment.NewLine, File.ReadLines(file).TakeLast(lines))}"));
 }

@@ -32,7 +32,11 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
                 .. Ports.AsConfiguration(),
             ],
             (options, _) => options.DisableDashboard = true);
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        // Resource output goes to files (see ResourceLogFiles); the test log keeps only the AppHost's own errors.
+        builder.Services.AddLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Error)
+            .AddFilter("Shop.AppHost.Resources", LogLevel.None)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
 
         App = await builder.BuildAsync();
         var logs = ResourceLogFiles.Capture(App, Path.Combine(DataDirectory, "logs"));
@@ -43,9 +47,10 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
             await Task.WhenAll(LongRunningResources.Select(r => Notifications.WaitForResourceHealthyAsync(r, timeout.Token)));
             await Notifications.WaitForResourceAsync("migrations", KnownResourceStates.Finished, timeout.Token);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or DistributedApplicationException)
         {
-            throw new TimeoutException($"The shop did not become healthy within {StartTimeout}. Resource logs: {logs}");
+            throw new TimeoutException(
+                $"The shop did not become healthy within {StartTimeout}: {e.Message}{Environment.NewLine}{ResourceLogFiles.Tails(logs)}", e);
         }
     }
 
