@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Shop.Data;
 
 namespace Shop.MigrationService;
@@ -23,6 +24,7 @@ public sealed class DatabaseMigrator(
         {
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ShopDbContext>();
+            await EnsureDatabaseExistsAsync(db.Database.GetConnectionString()!, stoppingToken);
             var pending = (await db.Database.GetPendingMigrationsAsync(stoppingToken)).ToList();
             await db.Database.MigrateAsync(stoppingToken);
             logger.LogInformation("Applied {Count} migration(s): {Migrations}", pending.Count, pending);
@@ -36,5 +38,29 @@ public sealed class DatabaseMigrator(
         }
 
         lifetime.StopApplication();
+    }
+
+    /// <summary>
+    /// Creates the database through the maintenance database. Letting EF discover it is missing works too,
+    /// but logs a connection error on every first start that reads like a fault.
+    /// </summary>
+    private async Task EnsureDatabaseExistsAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var maintenance = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(maintenance.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection)
+        {
+            Parameters = { new() { Value = target.Database } },
+        };
+        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            var name = new NpgsqlCommandBuilder().QuoteIdentifier(target.Database!);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+            logger.LogInformation("Created database {Database}", target.Database);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Npgsql;
 using Shop.Tests.Infrastructure;
 
 namespace Shop.Tests.Platform;
@@ -19,5 +20,18 @@ public sealed class BootTests(ShopFixture fixture)
 
         Assert.True(shop.Notifications.TryGetCurrentState("migrations", out var migrations));
         Assert.Equal(0, migrations.Snapshot.ExitCode);
+    }
+
+    [Fact]
+    public async Task Migrations_created_the_schema_on_the_primary_with_the_no_oversell_constraint()
+    {
+        await using var primary = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
+
+        var applied = await primary.CreateCommand("SELECT count(*) FROM \"__EFMigrationsHistory\"").ExecuteScalarAsync();
+        var constraint = await primary.CreateCommand(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ck_products_stock_non_negative'").ExecuteScalarAsync();
+
+        Assert.True((long)applied! >= 1);
+        Assert.Equal("CHECK ((stock >= 0))", constraint);
     }
 }
