@@ -45,7 +45,8 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
         {
             await App.StartAsync(timeout.Token);
             await Task.WhenAll(LongRunningResources.Select(r => Notifications.WaitForResourceHealthyAsync(r, timeout.Token)));
-            var migrations = await Notifications.WaitForResourceAsync("migrations", KnownResourceStates.Finished, timeout.Token);
+            var migrations = await Notifications.WaitForResourceAsync(
+                "migrations", e => e.Snapshot.State?.Text == KnownResourceStates.Finished, timeout.Token);
             if (migrations.Snapshot.ExitCode != 0)
             {
                 throw new InvalidOperationException($"migrations exited with {migrations.Snapshot.ExitCode}.{Environment.NewLine}{ResourceLogFiles.Tails(logs)}");
