@@ -8,7 +8,9 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-app.UseDefaultProblemDetails();
+// A person in a browser gets the storefront's own not-found page rather than a ProblemDetails document.
+app.UseExceptionHandler();
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>();

@@ -55,6 +55,17 @@ public sealed class EdgeTests(ShopFixture fixture)
     }
 
     [Fact]
+    public async Task Storefront_answers_an_unknown_page_with_its_own_404_page()
+    {
+        using var edge = shop.EdgeClient();
+
+        using var response = await edge.GetAsync("/no-such-page");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("Not Found", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Edge_compresses_text_with_gzip()
     {
         using var handler = new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None };

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Shop.Tests.ServiceDefaults;
@@ -39,6 +40,7 @@ public sealed class ServiceDefaultsTests
     private static IHost BuildHost(KeyValuePair<string, string?>[] settings)
     {
         var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
         return builder.Build();
@@ -47,6 +49,7 @@ public sealed class ServiceDefaultsTests
     private static async Task<WebApplication> StartAlwaysUnavailableServerAsync(ConcurrentDictionary<string, int> hits)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         app.Run(context =>
