@@ -1,4 +1,6 @@
 using Shop.Api;
+using Shop.Api.Admin;
+using Shop.Api.Catalog;
 using Shop.Api.Platform;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +14,8 @@ app.UseServedByHeader();
 app.UseDefaultProblemDetails();
 
 app.MapPlatformApi();
+app.MapCatalogApi();
+app.MapAdminApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -8,7 +8,10 @@ var infrastructure = builder.AddShopInfrastructure(settings);
 
 var migrations = builder.AddProject<Projects.Shop_MigrationService>("migrations")
     .WithEnvironment("Shop__Service__InstanceName", "migrations")
-    .WithConnection(infrastructure.Primary);
+    .WithConnection(infrastructure.Primary)
+    .WithConnection(infrastructure.Blobs);
+
+var adminKey = builder.AddParameter("admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
 var apis = Enumerable.Range(1, settings.ApiReplicas)
     .Select(instance => builder.AddService<Projects.Shop_Api>($"api-{instance}", settings.Ports.ApiBase + instance - 1)
@@ -16,6 +19,7 @@ var apis = Enumerable.Range(1, settings.ApiReplicas)
         .WithConnection(infrastructure.Redis)
         .WithConnection(infrastructure.RabbitMQ)
         .WithConnection(infrastructure.Blobs)
+        .WithEnvironment("Admin__Key", adminKey)
         .WaitForCompletion(migrations))
     .ToList();
 

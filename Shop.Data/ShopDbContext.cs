@@ -10,5 +10,6 @@ public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbC
     public DbSet<Product> Products => Set<Product>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(ShopDbContext).Assembly);
+        modelBuilder.HasPostgresExtension("pg_trgm")
+            .ApplyConfigurationsFromAssembly(typeof(ShopDbContext).Assembly);
 }

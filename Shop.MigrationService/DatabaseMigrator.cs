@@ -2,11 +2,12 @@ using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Shop.Data;
+using Shop.MigrationService.Seeding;
 
 namespace Shop.MigrationService;
 
 /// <summary>
-/// Applies migrations once and exits. Everything that uses the database waits for this resource to
+/// Applies migrations and seed data once and exits. Everything that uses the database waits for this resource to
 /// complete, so N API replicas never race each other on a schema change.
 /// </summary>
 public sealed class DatabaseMigrator(
@@ -28,6 +29,7 @@ public sealed class DatabaseMigrator(
             var pending = (await db.Database.GetPendingMigrationsAsync(stoppingToken)).ToList();
             await db.Database.MigrateAsync(stoppingToken);
             logger.LogInformation("Applied {Count} migration(s): {Migrations}", pending.Count, pending);
+            await scope.ServiceProvider.GetRequiredService<CatalogSeeder>().SeedAsync(stoppingToken);
         }
         catch (Exception e)
         {

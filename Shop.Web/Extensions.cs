@@ -1,9 +1,13 @@
+using Shop.Web.Catalog;
+
 namespace Shop.Web;
 
 public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        // "edge" resolves through service discovery to the load balancer the AppHost runs.
+        builder.Services.AddHttpClient<CatalogClient>(http => http.BaseAddress = new Uri("http://edge"));
         builder.Services.AddRazorComponents();
     }
 }

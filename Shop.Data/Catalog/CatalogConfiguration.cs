@@ -26,7 +26,8 @@ internal sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
         product.Property(p => p.Currency).HasMaxLength(3).IsFixedLength();
         product.Property(p => p.ImageKey).HasMaxLength(200);
         product.HasIndex(p => p.Sku).IsUnique();
-        product.HasIndex(p => new { p.CategoryId, p.Name });
-        product.HasIndex(p => p.Name);
+        product.HasIndex(p => new { p.CategoryId, p.Id });
+        // Case-insensitive "name contains" search (ILIKE '%q%') can only use a trigram index.
+        product.HasIndex(p => p.Name).HasMethod("gin").HasOperators("gin_trgm_ops");
     }
 }

@@ -20,6 +20,7 @@ namespace Shop.Data.Migrations
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Shop.Data.Catalog.Category", b =>
@@ -115,12 +116,15 @@ namespace Shop.Data.Migrations
                     b.HasIndex("Name")
                         .HasDatabaseName("ix_products_name");
 
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Name"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Name"), new[] { "gin_trgm_ops" });
+
                     b.HasIndex("Sku")
                         .IsUnique()
                         .HasDatabaseName("ix_products_sku");
 
-                    b.HasIndex("CategoryId", "Name")
-                        .HasDatabaseName("ix_products_category_id_name");
+                    b.HasIndex("CategoryId", "Id")
+                        .HasDatabaseName("ix_products_category_id_id");
 
                     b.ToTable("products", null, t =>
                         {

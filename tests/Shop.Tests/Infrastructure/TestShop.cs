@@ -64,6 +64,12 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
     public async Task<string> ConnectionStringAsync(string resourceName) =>
         await App.GetConnectionStringAsync(resourceName) ?? throw new InvalidOperationException($"{resourceName} has no connection string.");
 
+    public async Task<string> ParameterAsync(string name)
+    {
+        var parameter = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().Single(p => p.Name == name);
+        return await parameter.GetValueAsync(default) ?? throw new InvalidOperationException($"{name} has no value.");
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (App is not null)

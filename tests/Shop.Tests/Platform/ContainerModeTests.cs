@@ -35,7 +35,7 @@ public sealed class ContainerModeTests
         });
         Assert.Equal(["migrations", "postgres-replica"], WaitsFor(resources["reporting"]));
         Assert.Equal(["migrations", "postgres", "rabbitmq", "shopdb"], WaitsFor(resources["orderworker"]));
-        Assert.Equal(["postgres", "shopdb"], WaitsFor(resources["migrations"]));
+        Assert.Equal(["blobs", "postgres", "shopdb"], WaitsFor(resources["migrations"]));
         Assert.Equal(["api-1", "api-2", "api-3", "blobs", "web"], WaitsFor(resources["edge"]));
         Assert.Equal(["postgres"], WaitsFor(resources["postgres-replica"]));
     }

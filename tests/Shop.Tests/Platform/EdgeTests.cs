@@ -104,7 +104,7 @@ public sealed class EdgeTests(ShopFixture fixture)
         {
             // The command may report a timeout while the process is still exiting; what counts is that it is gone.
             await commands.ExecuteCommandAsync("api-2", KnownResourceCommands.StopCommand);
-            await WaitUntilAsync(() => !TestShop.IsListening(shop.Ports.ApiBase + 1), "api-2 to stop listening");
+            await Poll.UntilAsync(() => !TestShop.IsListening(shop.Ports.ApiBase + 1), "api-2 to stop listening");
 
             var servedBy = new HashSet<string>();
             for (var i = 0; i < 60; i++)
@@ -117,11 +117,11 @@ public sealed class EdgeTests(ShopFixture fixture)
         }
         finally
         {
-            await WaitUntilAsync(async () =>
+            await Poll.UntilAsync(async () =>
                 (await commands.ExecuteCommandAsync("api-2", KnownResourceCommands.StartCommand)).Success
                 || TestShop.IsListening(shop.Ports.ApiBase + 1), "api-2 to start again");
             await shop.Notifications.WaitForResourceHealthyAsync("api-2");
-            await WaitUntilAsync(async () => await ServedByAsync(edge) == "api-2", "the edge to route to api-2 again");
+            await Poll.UntilAsync(async () => await ServedByAsync(edge) == "api-2", "the edge to route to api-2 again");
         }
     }
 
@@ -129,22 +129,5 @@ public sealed class EdgeTests(ShopFixture fixture)
     {
         using var response = await edge.GetAsync("/api/instance");
         return response.Headers.TryGetValues(ServedBy, out var servedBy) ? servedBy.Single() : null;
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition, string what) =>
-        WaitUntilAsync(() => Task.FromResult(condition()), what);
-
-    /// <summary>Polls for up to a minute. The edge, for one, takes a failed instance back only after its fail_timeout.</summary>
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Gave up waiting for {what}.");
-            }
-            await Task.Delay(200);
-        }
     }
 }

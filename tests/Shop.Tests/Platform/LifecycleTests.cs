@@ -6,12 +6,17 @@ namespace Shop.Tests.Platform;
 /// <summary>Boots its own shop twice on one data folder; not shared, because it stops the whole application.</summary>
 public sealed class LifecycleTests
 {
+    /// <summary>A fingerprint of every catalog row, to show that a second seeding run changed nothing.</summary>
+    private const string CatalogFingerprint =
+        "SELECT md5(string_agg(concat_ws('|', id, sku, name, price, stock, image_key, updated_at), ',' ORDER BY id)) FROM products";
+
     [Fact]
-    public async Task Stopping_leaves_no_process_behind_and_data_survives_a_restart()
+    public async Task Stopping_leaves_no_process_behind_data_survives_a_restart_and_reseeding_changes_nothing()
     {
         var marker = Guid.NewGuid();
         string dataDirectory;
         Ports ports;
+        object? catalogBefore;
 
         await using (var shop = new TestShop(".data/test-lifecycle", portOffset: 1000))
         {
@@ -26,6 +31,7 @@ public sealed class LifecycleTests
             await using var insert = primary.CreateCommand("INSERT INTO lifecycle_probe VALUES ($1)");
             insert.Parameters.AddWithValue(marker);
             await insert.ExecuteNonQueryAsync();
+            catalogBefore = await primary.CreateCommand(CatalogFingerprint).ExecuteScalarAsync();
         }
 
         await AssertNothingLeftAsync(dataDirectory, ports);
@@ -37,6 +43,8 @@ public sealed class LifecycleTests
             await using var select = replica.CreateCommand("SELECT count(*) FROM lifecycle_probe WHERE id = $1");
             select.Parameters.AddWithValue(marker);
             Assert.Equal(1L, await select.ExecuteScalarAsync());
+            // migrations ran again on this boot; seeding must have left the catalog exactly as it was.
+            Assert.Equal(catalogBefore, await replica.CreateCommand(CatalogFingerprint).ExecuteScalarAsync());
         }
 
         await AssertNothingLeftAsync(dataDirectory, ports);

@@ -1,7 +1,10 @@
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 
-namespace Shop.Api.Platform;
+namespace Shop.Data.Assets;
 
 /// <summary>
 /// The blob store (Azurite locally) behind the CDN. Aspire's Azure Storage client package is not available

@@ -1,0 +1,80 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Shop.Api.Catalog;
+using Shop.Data;
+
+namespace Shop.Api.Admin;
+
+/// <summary>Fields a staff member may change; any left out stay as they are.</summary>
+public sealed record CatalogItemUpdate(decimal? Price, int? Stock, string? Name);
+
+public static class AdminCatalogApi
+{
+    public const decimal MaxPrice = 1_000_000m;
+
+    public static void AddAdmin(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+    }
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin").WithTags("Admin").AddEndpointFilter<AdminKeyFilter>();
+        admin.MapPut("/catalog/items/{id}", UpdateItem).WithName("UpdateCatalogItem");
+        return app;
+    }
+
+    public static async Task<Results<Ok<CatalogItemDetail>, ProblemHttpResult, ValidationProblem>> UpdateItem(
+        string id, CatalogItemUpdate update, ShopDbContext db, CatalogInvalidation invalidation,
+        IOptions<CdnOptions> cdn, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var errors = Validate(id, update, out var itemId);
+        if (errors.Count > 0)
+        {
+            return CatalogApi.Invalid(errors);
+        }
+
+        var product = await db.Products.Include(p => p.Category).SingleOrDefaultAsync(p => p.Id == itemId, cancellationToken);
+        if (product is null)
+        {
+            return CatalogApi.ProductNotFound(itemId);
+        }
+
+        product.Price = update.Price ?? product.Price;
+        product.Stock = update.Stock ?? product.Stock;
+        product.Name = update.Name?.Trim() ?? product.Name;
+        product.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+
+        // Only after the commit: an instance that reloads now must read the new values.
+        await invalidation.InvalidateAsync([CatalogService.ItemTag(itemId), CatalogService.ListsTag], cancellationToken);
+        return TypedResults.Ok(CatalogReader.ToDetail(product, product.Category!.Slug, product.Category.Name, cdn.Value));
+    }
+
+    private static Dictionary<string, string[]> Validate(string id, CatalogItemUpdate update, out int itemId)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!int.TryParse(id, System.Globalization.NumberStyles.None, null, out itemId) || itemId < 1)
+        {
+            errors["id"] = ["id must be a positive whole number."];
+        }
+        if (update.Price is null && update.Stock is null && update.Name is null)
+        {
+            errors["body"] = ["Send at least one of price, stock or name."];
+        }
+        if (update.Price is { } price && (price <= 0 || price > MaxPrice || decimal.Round(price, 2) != price))
+        {
+            errors["price"] = [$"price must be more than 0 and at most {MaxPrice}, with at most two decimals."];
+        }
+        if (update.Stock is { } stock && stock < 0)
+        {
+            errors["stock"] = ["stock must be 0 or more."];
+        }
+        if (update.Name is { } name && (string.IsNullOrWhiteSpace(name) || name.Trim().Length > 200))
+        {
+            errors["name"] = ["name must be 1 to 200 characters and not blank."];
+        }
+        return errors;
+    }
+}

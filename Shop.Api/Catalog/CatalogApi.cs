@@ -1,0 +1,76 @@
+namespace Shop.Api.Catalog;
+
+public static class CatalogApi
+{
+    public const int MaxPageSize = 100;
+    public const int MaxSearchLength = 100;
+
+    public static IEndpointRouteBuilder MapCatalogApi(this IEndpointRouteBuilder app)
+    {
+        var catalog = app.MapGroup("/api/catalog").WithTags("Catalog");
+        catalog.MapGet("/items", ListItems).WithName("ListCatalogItems");
+        catalog.MapGet("/items/{id}", GetItem).WithName("GetCatalogItem");
+        catalog.MapGet("/categories", ListCategories).WithName("ListCatalogCategories");
+        return app;
+    }
+
+    /// <remarks>Parameters arrive as text so a bad value gets a message naming it, not a bare 400 from the binder.</remarks>
+    public static async Task<Results<Ok<CatalogPage>, ValidationProblem>> ListItems(
+        CatalogService catalog, string? page, string? pageSize, string? q, string? category, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var pageNumber = ParseInt(page, 1, nameof(page), 1, int.MaxValue / MaxPageSize, errors);
+        var size = ParseInt(pageSize, 20, nameof(pageSize), 1, MaxPageSize, errors);
+        if (q is { Length: > MaxSearchLength })
+        {
+            errors[nameof(q)] = [$"q must be at most {MaxSearchLength} characters long."];
+        }
+        if (category is { Length: > 64 })
+        {
+            errors[nameof(category)] = ["category must be a category slug (at most 64 characters)."];
+        }
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        var query = new CatalogListQuery(pageNumber, size, string.IsNullOrWhiteSpace(q) ? null : q.Trim(),
+            string.IsNullOrWhiteSpace(category) ? null : category.Trim().ToLowerInvariant());
+        return TypedResults.Ok(await catalog.ListAsync(query, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<CatalogItemDetail>, ProblemHttpResult, ValidationProblem>> GetItem(
+        CatalogService catalog, string id, CancellationToken cancellationToken)
+    {
+        if (!int.TryParse(id, System.Globalization.NumberStyles.None, null, out var itemId) || itemId < 1)
+        {
+            return Invalid(new() { [nameof(id)] = ["id must be a positive whole number."] });
+        }
+        return await catalog.FindAsync(itemId, cancellationToken) is { } item
+            ? TypedResults.Ok(item)
+            : ProductNotFound(itemId);
+    }
+
+    public static async Task<Ok<IReadOnlyList<CatalogCategory>>> ListCategories(CatalogService catalog, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await catalog.CategoriesAsync(cancellationToken));
+
+    public static ProblemHttpResult ProductNotFound(int id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Product not found", detail: $"There is no product with id {id}.");
+
+    public static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, detail: string.Join(" ", errors.Values.SelectMany(e => e)), title: "The request has invalid values.");
+
+    private static int ParseInt(string? text, int fallback, string name, int min, int max, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, null, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+        errors[name] = [$"{name} must be a whole number from {min} to {max}."];
+        return fallback;
+    }
+}

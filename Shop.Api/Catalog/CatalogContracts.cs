@@ -1,0 +1,18 @@
+namespace Shop.Api.Catalog;
+
+public sealed record CatalogItem(
+    int Id, string Sku, string Name, decimal Price, string Currency, string Category, string CategoryName, string ImageUrl, bool InStock);
+
+public sealed record CatalogItemDetail(
+    int Id, string Sku, string Name, string Description, decimal Price, string Currency, string Category, string CategoryName,
+    string ImageUrl, bool InStock, int Stock, DateTimeOffset UpdatedAt);
+
+public sealed record CatalogPage(IReadOnlyList<CatalogItem> Items, int Page, int PageSize, int TotalCount);
+
+public sealed record CatalogCategory(string Slug, string Name, int ProductCount);
+
+/// <summary>A validated list query; its fields form the cache key.</summary>
+public sealed record CatalogListQuery(int Page, int PageSize, string? Search, string? Category)
+{
+    public string CacheKey => $"catalog:list:{Page}:{PageSize}:{Category}:{Search?.ToLowerInvariant()}";
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Caching.Hybrid;
+using StackExchange.Redis;
+
+namespace Shop.Api.Catalog;
+
+/// <summary>
+/// HybridCache drops a tag only in the process that asks. A staff update therefore also publishes the tags on
+/// a Redis channel, and every API instance (this one included) drops them from its own memory on receipt.
+/// </summary>
+public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCache cache, ILogger<CatalogInvalidation> logger) : IHostedService
+{
+    private static readonly RedisChannel Channel = RedisChannel.Literal("shop:catalog:invalidate");
+
+    public async Task InvalidateAsync(IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        await cache.RemoveByTagAsync(tags, cancellationToken);
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(Channel, string.Join('\n', tags));
+        }
+        catch (RedisException e)
+        {
+            // Other instances then keep their copy until it expires (at most the configured cache lifetime).
+            logger.LogWarning(e, "Could not broadcast catalog invalidation of {Tags}", tags);
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // StackExchange.Redis re-subscribes by itself after a reconnect.
+        try
+        {
+            await SubscribeAsync();
+        }
+        catch (RedisException e)
+        {
+            logger.LogWarning(e, "Redis is down at start; catalog invalidations from other instances will be missed until it is back");
+        }
+    }
+
+    private Task SubscribeAsync() =>
+        redis.GetSubscriber().SubscribeAsync(Channel, (_, message) =>
+        {
+            var tags = message.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            cache.RemoveByTagAsync(tags).AsTask().ContinueWith(
+                t => logger.LogWarning(t.Exception, "Dropping invalidated catalog entries failed"), TaskContinuationOptions.OnlyOnFaulted);
+        });
+
+    public Task StopAsync(CancellationToken cancellationToken) => redis.GetSubscriber().UnsubscribeAsync(Channel);
+}

@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Logging;
+using Shop.AppHost.Infrastructure;
+
+namespace Shop.Bench;
+
+/// <summary>
+/// The whole shop booted as the tests boot it (Local mode, real processes), on a data folder of its own and every
+/// port moved by 2000 from the defaults, so a benchmark runs beside <c>./shop run</c> and <c>./shop test</c>.
+/// </summary>
+public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
+{
+    private const int PortOffset = 2000;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+
+    public static string DataDirectory { get; } = Path.Combine(Repository.Root, ".data", "bench");
+
+    public string EdgeUrl { get; } = $"http://127.0.0.1:{new ShopPorts().EdgeHttp + PortOffset}";
+
+    public static async Task<BenchShop> StartAsync(CancellationToken token)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
+            ["Shop:Infrastructure=Local", $"Shop:DataDirectory={DataDirectory}", .. OffsetPorts()],
+            (options, _) => options.DisableDashboard = true,
+            token);
+        // Resource output goes to files (see CaptureResourceLogs); the console keeps only the AppHost's own errors.
+        builder.Services.AddLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Error)
+            .AddFilter("Shop.AppHost.Resources", LogLevel.None)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+
+        var shop = new BenchShop(await builder.BuildAsync(token));
+        try
+        {
+            await shop.WaitUntilReadyAsync(token);
+            return shop;
+        }
+        catch
+        {
+            await shop.DisposeAsync();
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => app.DisposeAsync();
+
+    // Every Shop:Ports:* setting, so a port added to ShopPorts moves with the rest.
+    private static IEnumerable<string> OffsetPorts()
+    {
+        var defaults = new ShopPorts();
+        return typeof(ShopPorts).GetProperties()
+            .Select(port => $"Shop:Ports:{port.Name}={(int)port.GetValue(defaults)! + PortOffset}");
+    }
+
+    private async Task WaitUntilReadyAsync(CancellationToken token)
+    {
+        var logs = CaptureResourceLogs(Path.Combine(DataDirectory, "logs"));
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(StartTimeout);
+        try
+        {
+            await app.StartAsync(timeout.Token);
+            var migrations = await notifications.WaitForResourceAsync("migrations",
+                e => e.Snapshot.State?.Text is { } state && KnownResourceStates.TerminalStates.Contains(state), timeout.Token);
+            if (migrations.Snapshot.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"migrations exited with {migrations.Snapshot.ExitCode}; resource logs: {logs}");
+            }
+            await Task.WhenAll(model.Resources
+                .Where(resource => resource.Annotations.OfType<HealthCheckAnnotation>().Any())
+                .Select(resource => notifications.WaitForResourceHealthyAsync(resource.Name, timeout.Token)));
+        }
+        catch (Exception e) when (!token.IsCancellationRequested && e is OperationCanceledException or DistributedApplicationException)
+        {
+            throw new TimeoutException($"The shop did not become healthy within {StartTimeout}: {e.Message} Resource logs: {logs}", e);
+        }
+    }
+
+    private string CaptureResourceLogs(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var loggers = app.Services.GetRequiredService<ResourceLoggerService>();
+        foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources)
+        {
+            var file = Path.Combine(folder, $"{resource.Name}.log");
+            File.WriteAllText(file, "");
+            _ = Task.Run(async () =>
+            {
+                await foreach (var batch in loggers.WatchAsync(resource))
+                {
+                    await File.AppendAllLinesAsync(file, batch.Select(line => line.Content));
+                }
+            });
+        }
+        return folder;
+    }
+}

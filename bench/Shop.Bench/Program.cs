@@ -1,0 +1,51 @@
+using System.Runtime.InteropServices;
+using Shop.Bench;
+
+// One line per figure: a GET through the edge; a script (in Scripts/) lets wrk vary every request.
+Figure[] figures =
+[
+    new("platform.instance", "/api/instance"),
+    new("catalog.list.cached", "/api/catalog/items?page=1&pageSize=20"),
+    new("catalog.item.cached", "/api/catalog/items/1"),
+    new("catalog.list.uncached", "/api/catalog/items?pageSize=20", Script: "distinct-searches.lua"),
+];
+
+using var stop = new CancellationTokenSource();
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+try
+{
+    return await MeasureAsync(stop.Token);
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    Console.Error.WriteLine("Benchmark interrupted.");
+    return 130;
+}
+
+async Task<int> MeasureAsync(CancellationToken token)
+{
+    Console.WriteLine("Booting the shop (Local mode, .data/bench) ...");
+    await using var shop = await BenchShop.StartAsync(token);
+    await using var baseline = await Baseline.StartAsync(BenchShop.DataDirectory, token);
+
+    var measurements = new List<Measurement>();
+    foreach (var figure in figures)
+    {
+        Console.WriteLine($"Measuring {figure.Name} ...");
+        // The baseline right before each figure, so both meet the machine in the same state.
+        var floor = await Wrk.MeasureAsync(baseline.Url, script: null, token);
+        var run = await Wrk.MeasureAsync(shop.EdgeUrl + figure.Path, figure.Script, token);
+        measurements.Add(new Measurement(figure, floor, run));
+    }
+
+    Console.WriteLine();
+    Console.WriteLine(Report.Write(measurements, shop.EdgeUrl));
+    return measurements.All(measurement => measurement.Problem is null) ? 0 : 1;
+}
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}

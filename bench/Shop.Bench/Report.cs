@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Shop.Bench;
+
+/// <summary>One entry of results.json: a figure, the baseline it is divided by and their ratio, all from one run.</summary>
+public sealed record BenchResult(string Name, double Value, string Unit, string Baseline, double BaselineValue)
+{
+    public double Ratio => Math.Round(Value / BaselineValue, 3);
+}
+
+/// <summary>A figure and the baseline measured right before it.</summary>
+public sealed record Measurement(Figure Figure, WrkRun Baseline, WrkRun Run)
+{
+    public string? Problem => Baseline.Problem is { } floor ? $"baseline: {floor}" : Run.Problem;
+
+    public IReadOnlyList<BenchResult> Results =>
+    [
+        new($"{Figure.Name}.rps", Math.Round(Run.RequestsPerSecond, 1), "req/s", "baseline.rps", Math.Round(Baseline.RequestsPerSecond, 1)),
+        new($"{Figure.Name}.p99", Math.Round(Run.P99Milliseconds, 3), "ms", "baseline.p99", Math.Round(Baseline.P99Milliseconds, 3)),
+    ];
+}
+
+/// <summary>
+/// Writes artifacts/bench: results.json (the figures that succeeded), results.md (every figure, failures
+/// included) and each wrk report under wrk/.
+/// </summary>
+public static class Report
+{
+    private static readonly string Folder = Path.Combine(Repository.Root, "artifacts", "bench");
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <returns>The markdown table, for the console.</returns>
+    public static string Write(IReadOnlyList<Measurement> measurements, string edgeUrl)
+    {
+        if (Directory.Exists(Folder))
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        var reports = Directory.CreateDirectory(Path.Combine(Folder, "wrk")).FullName;
+        foreach (var measurement in measurements)
+        {
+            File.WriteAllText(Path.Combine(reports, $"{measurement.Figure.Name}.txt"), measurement.Run.Output);
+            File.WriteAllText(Path.Combine(reports, $"{measurement.Figure.Name}.baseline.txt"), measurement.Baseline.Output);
+        }
+        var results = measurements.Where(m => m.Problem is null).SelectMany(m => m.Results);
+        File.WriteAllText(Path.Combine(Folder, "results.json"), JsonSerializer.Serialize(results, Json));
+        var table = Table(measurements, edgeUrl);
+        File.WriteAllText(Path.Combine(Folder, "results.md"), table);
+        return table;
+    }
+
+    private static string Table(IReadOnlyList<Measurement> measurements, string edgeUrl)
+    {
+        var table = new StringBuilder()
+            .AppendLine("# Benchmark")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores. {Wrk.Settings}.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Figures go through the edge ({edgeUrl}); the baseline is a bare Kestrel `GET /` → \"ok\", measured right before each figure.")
+            .AppendLine("Ratio = figure / baseline: below 1 for req/s and above 1 for p99 is the cost of the real path.")
+            .AppendLine()
+            .AppendLine("| figure | value | baseline | ratio |")
+            .AppendLine("|---|---:|---:|---:|");
+        foreach (var measurement in measurements)
+        {
+            if (measurement.Problem is { } problem)
+            {
+                table.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {measurement.Figure.Name} | **failed**: {problem}; see wrk/{measurement.Figure.Name}.txt | | |");
+                continue;
+            }
+            foreach (var result in measurement.Results)
+            {
+                table.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {result.Name} | {Format(result.Value, result.Unit)} | {Format(result.BaselineValue, result.Unit)} | {result.Ratio:0.00} |");
+            }
+        }
+        return table.ToString();
+    }
+
+    private static string Format(double value, string unit) =>
+        $"{value.ToString(unit == "ms" ? "N2" : "N0", CultureInfo.InvariantCulture)} {unit}";
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Shop.Bench;
+
+/// <summary>What one wrk run measured, read from its <c>--latency</c> report.</summary>
+public sealed record WrkRun(double RequestsPerSecond, double P99Milliseconds, long Requests, long Failed, string Output)
+{
+    /// <summary>Why the run is no figure: nothing answered, or more than 1 % of the answers were errors.</summary>
+    public string? Problem =>
+        Requests == 0 ? "no request completed"
+        : Failed > Requests / 100.0 ? $"{Failed:N0} of {Requests:N0} requests failed (non-2xx/3xx or socket errors)"
+        : null;
+}
+
+/// <summary>Runs wrk against one URL: a short warm-up, then the measured run.</summary>
+public static partial class Wrk
+{
+    private const int Threads = 2;
+    private const int Connections = 64;
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(15);
+
+    public static string Settings =>
+        $"wrk -t{Threads} -c{Connections} -d{Duration.TotalSeconds}s --latency after a {Warmup.TotalSeconds} s warm-up";
+
+    public static async Task<WrkRun> MeasureAsync(string url, string? script, CancellationToken token)
+    {
+        await RunAsync(url, script, Warmup, token);
+        return Parse(await RunAsync(url, script, Duration, token));
+    }
+
+    private static async Task<string> RunAsync(string url, string? script, TimeSpan duration, CancellationToken token)
+    {
+        var start = new ProcessStartInfo("wrk")
+        {
+            ArgumentList = { $"-t{Threads}", $"-c{Connections}", $"-d{duration.TotalSeconds}s", "--latency" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (script is not null)
+        {
+            start.ArgumentList.Add("-s");
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scripts", script));
+        }
+        start.ArgumentList.Add(url);
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start.");
+        try
+        {
+            var output = process.StandardOutput.ReadToEndAsync(token);
+            var errors = process.StandardError.ReadToEndAsync(token);
+            await process.WaitForExitAsync(token);
+            // A wrk that cannot connect says so on stderr and reports no requests, which Parse turns into a problem.
+            return await output + await errors;
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    private static WrkRun Parse(string output)
+    {
+        var socketErrors = SocketErrorsLine().Match(output);
+        return new WrkRun(
+            RequestsPerSecond: Number(RequestsPerSecondLine().Match(output).Groups[1]),
+            P99Milliseconds: P99Milliseconds(P99Line().Match(output)),
+            Requests: (long)Number(RequestsLine().Match(output).Groups[1]),
+            Failed: (long)(Number(Non2xxLine().Match(output).Groups[1]) + socketErrors.Groups.Values.Skip(1).Sum(Number)),
+            Output: output);
+    }
+
+    private static double Number(Group group) =>
+        group.Success ? double.Parse(group.Value, CultureInfo.InvariantCulture) : 0;
+
+    private static double P99Milliseconds(Match p99) => p99.Success
+        ? Number(p99.Groups[1]) * p99.Groups[2].Value switch
+        {
+            "us" => 0.001,
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            _ => 3_600_000,
+        }
+        : 0;
+
+    [GeneratedRegex(@"^Requests/sec:\s+([\d.]+)", RegexOptions.Multiline)]
+    private static partial Regex RequestsPerSecondLine();
+
+    [GeneratedRegex(@"^\s+99%\s+([\d.]+)(us|ms|s|m|h)\s*$", RegexOptions.Multiline)]
+    private static partial Regex P99Line();
+
+    [GeneratedRegex(@"^\s+(\d+) requests in ", RegexOptions.Multiline)]
+    private static partial Regex RequestsLine();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
+    private static partial Regex Non2xxLine();
+
+    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]
+    private static partial Regex SocketErrorsLine();
+}

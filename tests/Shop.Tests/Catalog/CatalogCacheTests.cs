@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Shop.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Shop.Tests.Catalog;
+
+[Collection(ShopCollection.Name)]
+public sealed class CatalogCacheTests(ShopFixture fixture)
+{
+    private readonly TestShop shop = fixture.Shop;
+
+    [Fact]
+    public async Task Staff_update_without_the_admin_key_is_a_401_problem()
+    {
+        using var edge = shop.EdgeClient();
+        using var wrongKey = new HttpRequestMessage(HttpMethod.Put, "/api/admin/catalog/items/1") { Content = JsonContent.Create(new { price = 1m }) };
+        wrongKey.Headers.Add("X-Admin-Key", "not-the-key-not-the-key");
+
+        using var missing = await edge.PutAsJsonAsync("/api/admin/catalog/items/1", new { price = 1m });
+        using var wrong = await edge.SendAsync(wrongKey);
+
+        Assert.All(new[] { missing, wrong }, response =>
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        });
+    }
+
+    [Fact]
+    public async Task A_price_update_reaches_every_api_instance_within_one_second()
+    {
+        const int id = 7;
+        var instances = Enumerable.Range(0, TestShop.ApiInstances.Count)
+            .Select(i => new HttpClient { BaseAddress = new Uri($"http://localhost:{shop.Ports.ApiBase + i}") })
+            .ToList();
+        // Every instance holds the item in its own memory before the change.
+        var before = await Task.WhenAll(instances.Select(c => c.GetFromJsonAsync<ItemDto>($"/api/catalog/items/{id}")));
+        var newPrice = before[0]!.Price == 123.45m ? 234.56m : 123.45m;
+
+        using var edge = shop.EdgeClient();
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/catalog/items/{id}") { Content = JsonContent.Create(new { price = newPrice }) };
+        request.Headers.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
+        var clock = Stopwatch.StartNew();
+        using var update = await edge.SendAsync(request);
+        update.EnsureSuccessStatusCode();
+
+        var seenAfter = await Task.WhenAll(instances.Select(async client =>
+        {
+            while (clock.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                if ((await client.GetFromJsonAsync<ItemDto>($"/api/catalog/items/{id}"))!.Price == newPrice)
+                {
+                    return clock.Elapsed;
+                }
+                await Task.Delay(20);
+            }
+            return TimeSpan.MaxValue;
+        }));
+
+        Assert.All(seenAfter, elapsed => Assert.True(elapsed < TimeSpan.FromSeconds(1), $"An instance still served the old price after {elapsed}."));
+        instances.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
+    public async Task Catalog_keeps_answering_from_postgres_while_redis_is_down_and_caches_again_after()
+    {
+        var commands = shop.App.Services.GetRequiredService<ResourceCommandService>();
+        using var edge = shop.EdgeClient();
+        try
+        {
+            await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand);
+            await Poll.UntilAsync(() => !TestShop.IsListening(shop.Ports.Redis), "redis to stop");
+
+            for (var i = 0; i < 30; i++)
+            {
+                // Fresh queries (never cached) as well as repeated ones must all succeed.
+                using var fresh = await edge.GetAsync($"/api/catalog/items?q=redis-down-{i}");
+                using var repeated = await edge.GetAsync("/api/catalog/items?page=3");
+                using var item = await edge.GetAsync($"/api/catalog/items/{i + 1}");
+                Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { fresh.StatusCode, repeated.StatusCode, item.StatusCode });
+            }
+        }
+        finally
+        {
+            await Poll.UntilAsync(async () =>
+                (await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand)).Success || TestShop.IsListening(shop.Ports.Redis),
+                "redis to start again");
+            await shop.Notifications.WaitForResourceHealthyAsync("redis");
+        }
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
+        var key = $"redis-back-{Guid.NewGuid():N}";
+        await Poll.UntilAsync(async () =>
+        {
+            using var response = await edge.GetAsync($"/api/catalog/items?q={key}");
+            response.EnsureSuccessStatusCode();
+            var server = redis.GetServers().Single();
+            return server.Keys(pattern: $"*{key}*").Any();
+        }, "the API to write to Redis again");
+    }
+
+    [Fact]
+    public async Task Product_image_comes_through_the_cdn_and_the_second_request_is_a_cache_hit()
+    {
+        using var edge = shop.EdgeClient();
+        var item = (await edge.GetFromJsonAsync<PageDto>("/api/catalog/items?page=7&pageSize=1"))!.Items.Single();
+        Assert.StartsWith("/cdn/products/", item.ImageUrl);
+        // Another test may have fetched this shared image already; a never-seen variant of the URL starts cold.
+        var url = $"{item.ImageUrl}?probe={Guid.NewGuid():N}";
+
+        using var first = await edge.GetAsync(url);
+        using var second = await edge.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("image/svg+xml", second.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("MISS", first.Headers.GetValues("X-Cache-Status").Single());
+        Assert.Equal("HIT", second.Headers.GetValues("X-Cache-Status").Single());
+        Assert.True(second.Headers.CacheControl?.MaxAge >= TimeSpan.FromDays(30));
+    }
+}

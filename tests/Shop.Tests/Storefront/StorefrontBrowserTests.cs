@@ -1,0 +1,45 @@
+using Microsoft.Playwright;
+using Shop.Tests.Infrastructure;
+
+namespace Shop.Tests.Storefront;
+
+/// <summary>A shopper's path through the storefront in Debian's Chromium, through the edge like a real visitor.</summary>
+[Collection(ShopCollection.Name)]
+public sealed class StorefrontBrowserTests(ShopFixture fixture)
+{
+    private readonly TestShop shop = fixture.Shop;
+
+    [Fact]
+    public async Task Shopper_searches_opens_a_product_and_its_image_loads_from_the_cdn()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            // Root in a container needs --no-sandbox; the rest keeps Chromium off the (closed) network.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync($"http://localhost:{shop.Ports.EdgeHttp}/");
+        Assert.True(await page.Locator(".product-card").CountAsync() >= 12);
+
+        await page.FillAsync("input[name=q]", "swift");
+        await page.ClickAsync("form.search button");
+        await page.WaitForURLAsync("**/search?q=swift");
+        Assert.Contains("results for", await page.InnerTextAsync("main"));
+
+        var first = page.Locator(".product-card a").First;
+        var name = await first.Locator(".name").InnerTextAsync();
+        await first.ClickAsync();
+        await page.WaitForURLAsync("**/product/*");
+        Assert.Equal(name, await page.InnerTextAsync("article.product h1"));
+
+        var image = page.Locator("article.product img");
+        Assert.StartsWith("/cdn/", await image.GetAttributeAsync("src"));
+        var naturalWidth = await image.EvaluateAsync<int>(
+            "img => img.complete ? img.naturalWidth : new Promise(done => { img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })");
+        Assert.True(naturalWidth > 0, "The product image did not load.");
+    }
+}
