@@ -4,7 +4,6 @@ using Shop.Bench;
 // One line per figure: a GET through the edge; a script (in Scripts/) lets wrk vary every request.
 Figure[] figures =
 [
-    new("platform.instance", "/api/instance"),
     new("catalog.list.cached", "/api/catalog/items?page=1&pageSize=20"),
     new("catalog.item.cached", "/api/catalog/items/1"),
     new("catalog.list.uncached", "/api/catalog/items?pageSize=20", Script: "distinct-searches.lua"),

@@ -7,7 +7,7 @@ namespace Shop.Bench;
 /// <summary>One entry of results.json: a figure, the baseline it is divided by and their ratio, all from one run.</summary>
 public sealed record BenchResult(string Name, double Value, string Unit, string Baseline, double BaselineValue)
 {
-    public double Ratio => Math.Round(Value / BaselineValue, 3);
+    public double Ratio => Math.Round(Value / BaselineValue, 4);
 }
 
 /// <summary>A figure and the baseline measured right before it.</summary>
@@ -73,7 +73,7 @@ public static class Report
             foreach (var result in measurement.Results)
             {
                 table.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {result.Name} | {Format(result.Value, result.Unit)} | {Format(result.BaselineValue, result.Unit)} | {result.Ratio:0.00} |");
+                    $"| {result.Name} | {Format(result.Value, result.Unit)} | {Format(result.BaselineValue, result.Unit)} | {result.Ratio:G3} |");
             }
         }
         return table.ToString();
