@@ -2,6 +2,9 @@ using Shop.Web;
 using Shop.Web.Components;
 
 var builder = WebApplication.CreateBuilder(args);
+// The AppHost runs services from their build output in every environment, not only Development; this loads
+// the static web assets manifest (blazor.web.js and friends) there. A published app has none and ignores it.
+builder.WebHost.UseStaticWebAssets();
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();

@@ -21,9 +21,19 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
         var page = await browser.NewPageAsync();
+        var failed = new List<string>();
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                failed.Add($"{response.Status} {response.Url}");
+            }
+        };
 
         await page.GotoAsync($"http://localhost:{shop.Ports.EdgeHttp}/");
         Assert.True(await page.Locator(".product-card").CountAsync() >= 12);
+        // The stylesheet applied: the header is dark, not the browser's default.
+        Assert.Equal("rgb(17, 17, 17)", await page.EvalOnSelectorAsync<string>(".site-header", "e => getComputedStyle(e).backgroundColor"));
 
         await page.FillAsync("input[name=q]", "swift");
         await page.ClickAsync("form.search button");
@@ -41,5 +51,6 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
         var naturalWidth = await image.EvaluateAsync<int>(
             "img => img.complete ? img.naturalWidth : new Promise(done => { img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })");
         Assert.True(naturalWidth > 0, "The product image did not load.");
+        Assert.Empty(failed);
     }
 }
