@@ -28,6 +28,62 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
         });
     }
 
+    public static TheoryData<string, string, string> BadUpdates => new()
+    {
+        { "1", """{"price":0}""", "price" },
+        { "1", """{"price":1.234}""", "price" },
+        { "1", """{"price":-5}""", "price" },
+        { "1", """{"stock":-1}""", "stock" },
+        { "1", """{"name":"   "}""", "name" },
+        { "1", """{}""", "body" },
+        { "abc", """{"price":10}""", "id" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadUpdates))]
+    public async Task Bad_staff_update_is_a_400_problem_naming_the_field_and_changes_nothing(string id, string body, string field)
+    {
+        using var edge = shop.EdgeClient();
+        var before = await ProductRowAsync(1);
+
+        using var response = await SendUpdateAsync(edge, id, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty(field, out _), $"errors does not name {field}");
+        Assert.Equal(before, await ProductRowAsync(1));
+    }
+
+    /// <summary>The row itself, from the primary: the API's cache would hide a change.</summary>
+    private async Task<string> ProductRowAsync(int id)
+    {
+        await using var db = Npgsql.NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
+        await using var select = db.CreateCommand("SELECT concat_ws('|', price, stock, name, updated_at) FROM products WHERE id = $1");
+        select.Parameters.Add(new Npgsql.NpgsqlParameter { Value = id });
+        return (string)(await select.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task Malformed_staff_update_is_a_400_problem_and_an_unknown_item_a_404_problem()
+    {
+        using var edge = shop.EdgeClient();
+
+        using var malformed = await SendUpdateAsync(edge, "1", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+        using var unknown = await SendUpdateAsync(edge, "999999", JsonContent.Create(new { price = 10m }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.All(new[] { malformed, unknown }, r => Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType));
+    }
+
+    private async Task<HttpResponseMessage> SendUpdateAsync(HttpClient edge, string id, HttpContent body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/catalog/items/{id}") { Content = body };
+        request.Headers.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
+        return await edge.SendAsync(request);
+    }
+
     [Fact]
     public async Task A_price_update_reaches_every_api_instance_within_one_second()
     {
@@ -40,10 +96,8 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
         var newPrice = before[0]!.Price == 123.45m ? 234.56m : 123.45m;
 
         using var edge = shop.EdgeClient();
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/catalog/items/{id}") { Content = JsonContent.Create(new { price = newPrice }) };
-        request.Headers.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
         var clock = Stopwatch.StartNew();
-        using var update = await edge.SendAsync(request);
+        using var update = await SendUpdateAsync(edge, id.ToString(), JsonContent.Create(new { price = newPrice }));
         update.EnsureSuccessStatusCode();
 
         var seenAfter = await Task.WhenAll(instances.Select(async client =>
