@@ -23,7 +23,8 @@ var apis = Enumerable.Range(1, settings.ApiReplicas)
         .WaitForCompletion(migrations))
     .ToList();
 
-var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web);
+var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web)
+    .WithConnection(infrastructure.Redis);
 
 builder.AddService<Projects.Shop_OrderWorker>("orderworker")
     .WithConnection(infrastructure.Primary)

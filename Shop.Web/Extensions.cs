@@ -1,3 +1,4 @@
+using Shop.Web.Cart;
 using Shop.Web.Catalog;
 
 namespace Shop.Web;
@@ -8,6 +9,13 @@ public static class Extensions
     {
         // "edge" resolves through service discovery to the load balancer the AppHost runs.
         builder.Services.AddHttpClient<CatalogClient>(http => http.BaseAddress = new Uri("http://edge"));
+        builder.AddRedisClient("redis", configureOptions: options =>
+        {
+            options.AbortOnConnectFail = false;
+            options.AsyncTimeout = 500;
+        });
+        builder.Services.AddSingleton<CartStore>();
+        builder.Services.AddHttpContextAccessor();
         builder.Services.AddRazorComponents();
     }
 }

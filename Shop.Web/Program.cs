@@ -1,4 +1,5 @@
 using Shop.Web;
+using Shop.Web.Cart;
 using Shop.Web.Components;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,6 +18,7 @@ app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages:
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>();
+app.MapCartEndpoints();
 app.MapDefaultEndpoints();
 
 app.Run();

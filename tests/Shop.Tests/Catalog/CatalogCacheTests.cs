@@ -94,6 +94,10 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
         // Every instance holds the item in its own memory before the change.
         var before = await Task.WhenAll(instances.Select(c => c.GetFromJsonAsync<ItemDto>($"/api/catalog/items/{id}")));
         var newPrice = before[0]!.Price == 123.45m ? 234.56m : 123.45m;
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis")))
+        {
+            Assert.Equal(TestShop.ApiInstances.Count, await InvalidationSubscribersAsync(redis));
+        }
 
         using var edge = shop.EdgeClient();
         var clock = Stopwatch.StartNew();
@@ -153,6 +157,15 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
             var server = redis.GetServers().Single();
             return server.Keys(pattern: $"*{key}*").Any();
         }, "the API to write to Redis again");
+        // Staff updates reach other instances over pub/sub: every instance must have re-subscribed too.
+        await Poll.UntilAsync(async () => await InvalidationSubscribersAsync(redis) == TestShop.ApiInstances.Count,
+            "every API instance to re-subscribe to catalog invalidations");
+    }
+
+    private static async Task<long> InvalidationSubscribersAsync(IConnectionMultiplexer redis)
+    {
+        var reply = await redis.GetServers().Single().ExecuteAsync("PUBSUB", "NUMSUB", "shop:catalog:invalidate");
+        return (long)((RedisResult[])reply!)[1];
     }
 
     [Fact]

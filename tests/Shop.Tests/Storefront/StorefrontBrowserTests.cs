@@ -13,13 +13,7 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
     public async Task Shopper_searches_opens_a_product_and_its_image_loads_from_the_cdn()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            // Root in a container needs --no-sandbox; the rest keeps Chromium off the (closed) network.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync();
         var failed = new List<string>();
         page.Response += (_, response) =>
@@ -53,4 +47,46 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
         Assert.True(naturalWidth > 0, "The product image did not load.");
         Assert.Empty(failed);
     }
+
+    [Fact]
+    public async Task Shopper_adds_to_the_cart_changes_the_quantity_and_removes_the_line()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchChromiumAsync(playwright);
+        var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync($"http://localhost:{shop.Ports.EdgeHttp}/product/3");
+        await page.ClickAsync(".add-to-cart button");
+        await page.WaitForURLAsync("**/cart");
+        await WaitForCartCountAsync(page, "1");
+
+        var line = page.Locator("tr[data-product-id='3']");
+        await line.Locator("input[type=number]").FillAsync("3");
+        await line.Locator(".quantity button").ClickAsync();
+        await WaitForCartCountAsync(page, "3");
+
+        // The cart's id lives only in an HttpOnly cookie; the cart itself in Redis, for 7 idle days.
+        var cookie = (await context.CookiesAsync()).Single(c => c.Name == "shop.cart");
+        Assert.True(cookie.HttpOnly);
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
+        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync($"cart:{cookie.Value}");
+        Assert.InRange(ttl!.Value, TimeSpan.FromDays(6.9), TimeSpan.FromDays(7));
+
+        await line.Locator(".remove").ClickAsync();
+        await page.WaitForSelectorAsync("[data-testid=cart-empty]");
+        await WaitForCartCountAsync(page, "0");
+    }
+
+    private static Task WaitForCartCountAsync(IPage page, string count) =>
+        page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=cart-count]')?.innerText === '{count}'");
+
+    private static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            // Root in a container needs --no-sandbox; the rest keeps Chromium off the (closed) network.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
 }
