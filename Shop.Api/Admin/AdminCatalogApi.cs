@@ -55,9 +55,9 @@ public static class AdminCatalogApi
     private static Dictionary<string, string[]> Validate(string id, CatalogItemUpdate update, out int itemId)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!int.TryParse(id, System.Globalization.NumberStyles.None, null, out itemId) || itemId < 1)
+        if (!CatalogApi.TryParseProductId(id, out itemId))
         {
-            errors["id"] = ["id must be a positive whole number."];
+            errors["id"] = [CatalogApi.InvalidIdMessage];
         }
         if (update.Price is null && update.Stock is null && update.Name is null)
         {

@@ -42,9 +42,9 @@ public static class CatalogApi
     public static async Task<Results<Ok<CatalogItemDetail>, ProblemHttpResult, ValidationProblem>> GetItem(
         CatalogService catalog, string id, CancellationToken cancellationToken)
     {
-        if (!int.TryParse(id, System.Globalization.NumberStyles.None, null, out var itemId) || itemId < 1)
+        if (!TryParseProductId(id, out var itemId))
         {
-            return Invalid(new() { [nameof(id)] = ["id must be a positive whole number."] });
+            return Invalid(new() { [nameof(id)] = [InvalidIdMessage] });
         }
         return await catalog.FindAsync(itemId, cancellationToken) is { } item
             ? TypedResults.Ok(item)
@@ -53,6 +53,12 @@ public static class CatalogApi
 
     public static async Task<Ok<IReadOnlyList<CatalogCategory>>> ListCategories(CatalogService catalog, CancellationToken cancellationToken) =>
         TypedResults.Ok(await catalog.CategoriesAsync(cancellationToken));
+
+    public const string InvalidIdMessage = "id must be a positive whole number.";
+
+    /// <summary>Product ids arrive as text from the route so that "abc" or "1.5" is a 400 naming <c>id</c>, not a 404.</summary>
+    public static bool TryParseProductId(string id, out int productId) =>
+        int.TryParse(id, System.Globalization.NumberStyles.None, null, out productId) && productId >= 1;
 
     public static ProblemHttpResult ProductNotFound(int id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Product not found", detail: $"There is no product with id {id}.");
