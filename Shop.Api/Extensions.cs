@@ -1,5 +1,7 @@
 using Shop.Api.Admin;
 using Shop.Api.Catalog;
+using Shop.Api.Orders;
+using Shop.Api.Platform;
 using Shop.Data;
 using Shop.Data.Assets;
 
@@ -13,15 +15,20 @@ public static class Extensions
         builder.AddRedisClient("redis", configureOptions: options =>
         {
             // A dead Redis must cost a request milliseconds, not seconds: the catalog then reads Postgres.
+            // Fail-fast answers at once while disconnected; the timeout only covers a live but slow server,
+            // and is loose enough for a busy two-core machine.
             options.AbortOnConnectFail = false;
+            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
             options.ConnectTimeout = 1000;
-            options.AsyncTimeout = 250;
-            options.SyncTimeout = 250;
+            options.AsyncTimeout = 1000;
+            options.SyncTimeout = 1000;
         });
         builder.AddRabbitMQClient("rabbitmq");
         builder.AddAssetBlobs("blobs");
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
         builder.AddCatalog();
         builder.AddAdmin();
+        builder.AddOrders();
     }
 }

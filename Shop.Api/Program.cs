@@ -1,6 +1,7 @@
 using Shop.Api;
 using Shop.Api.Admin;
 using Shop.Api.Catalog;
+using Shop.Api.Orders;
 using Shop.Api.Platform;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ app.UseDefaultProblemDetails();
 
 app.MapPlatformApi();
 app.MapCatalogApi();
+app.MapOrdersApi();
 app.MapAdminApi();
 app.MapDefaultEndpoints();
 

@@ -26,10 +26,13 @@ var apis = Enumerable.Range(1, settings.ApiReplicas)
 var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web)
     .WithConnection(infrastructure.Redis);
 
-builder.AddService<Projects.Shop_OrderWorker>("orderworker")
-    .WithConnection(infrastructure.Primary)
-    .WithConnection(infrastructure.RabbitMQ)
-    .WaitForCompletion(migrations);
+for (var instance = 1; instance <= settings.OrderWorkers; instance++)
+{
+    builder.AddService<Projects.Shop_OrderWorker>($"orderworker-{instance}")
+        .WithConnection(infrastructure.Primary)
+        .WithConnection(infrastructure.RabbitMQ)
+        .WaitForCompletion(migrations);
+}
 
 builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reporting)
     .WithConnection(infrastructure.Replica)

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Shop.Data.Catalog;
+using Shop.Data.Orders;
 
 namespace Shop.Data;
 
@@ -8,6 +9,9 @@ public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbC
 {
     public DbSet<Category> Categories => Set<Category>();
     public DbSet<Product> Products => Set<Product>();
+    public DbSet<Order> Orders => Set<Order>();
+    public DbSet<OrderLine> OrderLines => Set<OrderLine>();
+    public DbSet<AppliedOrder> AppliedOrders => Set<AppliedOrder>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.HasPostgresExtension("pg_trgm")

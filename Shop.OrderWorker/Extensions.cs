@@ -1,4 +1,5 @@
 using Shop.Data;
+using Shop.OrderWorker.Orders;
 
 namespace Shop.OrderWorker;
 
@@ -7,7 +8,12 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         // Orders are applied on the primary only; the replica is for staff reports.
-        builder.AddShopDbContext();
+        builder.AddNpgsqlDataSource(ShopDataExtensions.PrimaryConnectionName);
         builder.AddRabbitMQClient("rabbitmq");
+
+        builder.Services.AddOptions<OrderWorkerOptions>().BindConfiguration(OrderWorkerOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<OrderApplier>();
+        builder.Services.AddHostedService<OrderConsumer>();
     }
 }

@@ -1,5 +1,6 @@
 using Shop.Web.Cart;
 using Shop.Web.Catalog;
+using Shop.Web.Orders;
 
 namespace Shop.Web;
 
@@ -9,6 +10,7 @@ public static class Extensions
     {
         // "edge" resolves through service discovery to the load balancer the AppHost runs.
         builder.Services.AddHttpClient<CatalogClient>(http => http.BaseAddress = new Uri("http://edge"));
+        builder.Services.AddHttpClient<OrdersClient>(http => http.BaseAddress = new Uri("http://edge"));
         builder.AddRedisClient("redis", configureOptions: options =>
         {
             options.AbortOnConnectFail = false;

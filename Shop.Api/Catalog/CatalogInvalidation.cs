@@ -13,12 +13,24 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
 
     public async Task InvalidateAsync(IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
-        await cache.RemoveByTagAsync(tags, cancellationToken);
+        foreach (var tag in tags)
+        {
+            // HybridCache drops the tag in memory first and then records it in Redis; a Redis failure there must
+            // neither skip the remaining tags nor turn a committed update into a 500.
+            try
+            {
+                await cache.RemoveByTagAsync(tag, cancellationToken);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                logger.LogWarning(e, "Could not record the invalidation of catalog tag {Tag} in Redis", tag);
+            }
+        }
         try
         {
             await redis.GetSubscriber().PublishAsync(Channel, string.Join('\n', tags));
         }
-        catch (RedisException e)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             // Other instances then keep their copy until it expires (at most the configured cache lifetime).
             logger.LogWarning(e, "Could not broadcast catalog invalidation of {Tags}", tags);

@@ -24,6 +24,10 @@ public sealed class ShopSettings
     [Range(1, 16)]
     public int ApiReplicas { get; set; } = 3;
 
+    /// <summary>Order worker instances; they compete for the one queue and are safe side by side.</summary>
+    [Range(1, 16)]
+    public int OrderWorkers { get; set; } = 2;
+
     [Required]
     public ShopPorts Ports { get; set; } = new();
 }

@@ -55,4 +55,7 @@ public sealed class CartStore(IConnectionMultiplexer redis)
         }
         await db.KeyExpireAsync(Key(cartId), IdleLifetime);
     }
+
+    /// <summary>After an order is placed: the cart's contents are now the order's.</summary>
+    public Task ClearAsync(string cartId) => redis.GetDatabase().KeyDeleteAsync(Key(cartId));
 }

@@ -20,8 +20,10 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
 
     public static IReadOnlyList<string> ApiInstances { get; } = ["api-1", "api-2", "api-3"];
 
+    public static IReadOnlyList<string> OrderWorkers { get; } = ["orderworker-1", "orderworker-2"];
+
     public static IReadOnlyList<string> LongRunningResources { get; } =
-        ["postgres", "postgres-replica", "redis", "rabbitmq", "blobs", .. ApiInstances, "web", "orderworker", "reporting", "edge"];
+        ["postgres", "postgres-replica", "redis", "rabbitmq", "blobs", .. ApiInstances, "web", .. OrderWorkers, "reporting", "edge"];
 
     public async Task StartAsync()
     {
@@ -76,6 +78,37 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
         {
             await App.DisposeAsync();
         }
+    }
+
+    /// <summary>The operating-system process behind a resource, as the orchestrator reports it.</summary>
+    public int ProcessId(string resource) =>
+        Notifications.TryGetCurrentState(resource, out var current)
+        && current.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+            ? Convert.ToInt32(pid)
+            : throw new InvalidOperationException($"{resource} has no process id.");
+
+    /// <summary>
+    /// Stops a resource and waits until its process is gone. The process, not the orchestrator's state, is the
+    /// judge: the stop command can report a timeout, and the state of a stopped project is not always a terminal one.
+    /// </summary>
+    public async Task StopAsync(string resource)
+    {
+        var pid = ProcessId(resource);
+        await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
+        await WaitForExitAsync(pid, resource);
+    }
+
+    public static Task WaitForExitAsync(int pid, string what) =>
+        Poll.UntilAsync(() => !File.Exists($"/proc/{pid}/stat") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z "), $"{what} (pid {pid}) to exit");
+
+    /// <summary>Starts a stopped resource again (the command can race the previous stop, hence the retries) and waits until it is healthy.</summary>
+    public async Task StartAgainAsync(string resource)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        await Poll.UntilAsync(async () => (await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand)).Success
+            || Notifications.TryGetCurrentState(resource, out var e) && e.Snapshot.State?.Text == KnownResourceStates.Running,
+            $"{resource} to start again");
+        await Notifications.WaitForResourceHealthyAsync(resource, new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
     }
 
     public static bool IsListening(int port)

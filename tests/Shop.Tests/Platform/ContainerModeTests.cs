@@ -34,7 +34,7 @@ public sealed class ContainerModeTests
             Assert.Equal(["blobs", "migrations", "postgres", "rabbitmq", "redis", "shopdb"], WaitsFor(resources[api]));
         });
         Assert.Equal(["migrations", "postgres-replica"], WaitsFor(resources["reporting"]));
-        Assert.Equal(["migrations", "postgres", "rabbitmq", "shopdb"], WaitsFor(resources["orderworker"]));
+        Assert.Equal(["migrations", "postgres", "rabbitmq", "shopdb"], WaitsFor(resources["orderworker-1"]));
         Assert.Equal(["blobs", "postgres", "shopdb"], WaitsFor(resources["migrations"]));
         Assert.Equal(["api-1", "api-2", "api-3", "blobs", "web"], WaitsFor(resources["edge"]));
         Assert.Equal(["postgres"], WaitsFor(resources["postgres-replica"]));

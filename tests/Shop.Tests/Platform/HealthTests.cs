@@ -8,7 +8,7 @@ public sealed class HealthTests(ShopFixture fixture)
 {
     private readonly TestShop shop = fixture.Shop;
 
-    public static TheoryData<string> Services => ["api-1", "api-2", "api-3", "web", "orderworker", "reporting"];
+    public static TheoryData<string> Services => ["api-1", "api-2", "api-3", "web", "orderworker-1", "orderworker-2", "reporting"];
 
     [Theory]
     [MemberData(nameof(Services))]

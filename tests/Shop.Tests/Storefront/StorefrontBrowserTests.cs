@@ -78,6 +78,33 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
         await WaitForCartCountAsync(page, "0");
     }
 
+    [Fact]
+    public async Task Shopper_checks_out_and_sees_the_order_flip_from_received_to_confirmed()
+    {
+        await new Orders.OrderTraffic(shop).SetStockAsync([4501], 100);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchChromiumAsync(playwright);
+        var page = await (await browser.NewContextAsync()).NewPageAsync();
+
+        await page.GotoAsync($"http://localhost:{shop.Ports.EdgeHttp}/product/4501");
+        await page.ClickAsync(".add-to-cart button");
+        await page.WaitForURLAsync("**/cart");
+        await page.ClickAsync("[data-testid=checkout]");
+        await page.WaitForURLAsync("**/checkout");
+        await page.FillAsync("input[type=email]", "browser@example.com");
+        await page.FillAsync("input[name='Form.Name']", "Browser Shopper");
+        await page.ClickAsync("form.checkout button[type=submit]");
+
+        await page.WaitForURLAsync("**/orders/*");
+        Assert.Contains("received your order", await page.InnerTextAsync("main"));
+        await page.EvaluateAsync("() => window.sameDocument = true");
+        // No reload: the page itself picks up the worker's decision.
+        await page.WaitForSelectorAsync("[data-testid=order-status][data-status=Confirmed]", new() { Timeout = 30_000 });
+        Assert.StartsWith("Confirmed", await page.InnerTextAsync("[data-testid=order-status]"));
+        Assert.True(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "The page was reloaded.");
+        await WaitForCartCountAsync(page, "0");
+    }
+
     private static Task WaitForCartCountAsync(IPage page, string count) =>
         page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=cart-count]')?.innerText === '{count}'");
 

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Shop.Data;
+using Shop.Data.Orders;
+using Shop.Messaging;
+
+namespace Shop.Api.Orders;
+
+/// <summary>
+/// Turns a valid request into an order the broker holds. The row is written first (status Pending) so that the
+/// idempotency key is claimed atomically by Postgres; the order becomes Accepted only after the broker's confirm.
+/// </summary>
+public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, TimeProvider clock)
+{
+    public abstract record Outcome;
+    public sealed record Placed(Guid OrderId) : Outcome;
+    public sealed record KeyReused : Outcome;
+    public sealed record UnknownProducts(IReadOnlyList<int> LineIndexes) : Outcome;
+
+    public async Task<Outcome> PlaceAsync(string idempotencyKey, OrderCustomer customer, IReadOnlyList<(int ProductId, int Quantity)> items,
+        CancellationToken cancellationToken)
+    {
+        var prices = await PricesAsync(items.Select(i => i.ProductId).ToArray(), cancellationToken);
+        var unknown = items.Select((item, index) => (item, index)).Where(x => !prices.ContainsKey(x.item.ProductId)).Select(x => x.index).ToList();
+        if (unknown.Count > 0)
+        {
+            return new UnknownProducts(unknown);
+        }
+
+        var hash = RequestHash(customer, items);
+        var lines = items.Select(i => new OrderMessageLine(i.ProductId, i.Quantity, prices[i.ProductId].Price)).ToList();
+        var order = new OrderMessage(Guid.CreateVersion7(), idempotencyKey, hash, customer, lines,
+            lines.Sum(l => l.UnitPrice * l.Quantity), prices[items[0].ProductId].Currency, clock.GetUtcNow());
+
+        if (!await TryInsertAsync(order, cancellationToken))
+        {
+            // Someone used this key before (or is using it right now): same body → same order, else refuse.
+            var existing = await ExistingAsync(idempotencyKey, cancellationToken);
+            if (existing.RequestHash != hash)
+            {
+                return new KeyReused();
+            }
+            if (existing.Status != OrderStatus.Pending)
+            {
+                return new Placed(existing.Id);
+            }
+            // Not confirmed yet: publish our own copy and wait for our own confirm. The worker applies an order id
+            // once, so two copies in the queue are harmless, while a 202 without a confirmed copy would not be.
+            order = existing.ToMessage();
+        }
+
+        await publisher.PublishAsync(order, cancellationToken);
+        await db.Database.ExecuteSqlAsync(
+            $"UPDATE orders SET status = {OrderStatus.Accepted} WHERE id = {order.OrderId} AND status = {OrderStatus.Pending}", cancellationToken);
+        return new Placed(order.OrderId);
+    }
+
+    private async Task<Dictionary<int, (decimal Price, string Currency)>> PricesAsync(int[] productIds, CancellationToken cancellationToken) =>
+        // From the primary, never a cache: the price charged is the price in the database at this moment.
+        (await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id))
+            .Select(p => new { p.Id, p.Price, p.Currency }).ToListAsync(cancellationToken))
+        .ToDictionary(p => p.Id, p => (p.Price, p.Currency));
+
+    private async Task<bool> TryInsertAsync(OrderMessage order, CancellationToken cancellationToken)
+    {
+        // One statement, so the order and its lines appear together or not at all.
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            WITH new_order AS (
+                INSERT INTO orders (id, idempotency_key, request_hash, customer_email, customer_name, status, total, currency, created_at)
+                VALUES ({order.OrderId}, {order.IdempotencyKey}, {order.RequestHash}, {order.Customer.Email}, {order.Customer.Name},
+                        {OrderStatus.Pending}, {order.Total}, {order.Currency}, {order.CreatedAt})
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id)
+            INSERT INTO order_lines (order_id, product_id, quantity, unit_price)
+            SELECT new_order.id, line.product_id, line.quantity, line.unit_price
+            FROM new_order, unnest({order.Lines.Select(l => l.ProductId).ToArray()}, {order.Lines.Select(l => l.Quantity).ToArray()},
+                                   {order.Lines.Select(l => l.UnitPrice).ToArray()}) AS line(product_id, quantity, unit_price)
+            """, cancellationToken);
+        return inserted > 0;
+    }
+
+    private async Task<Order> ExistingAsync(string idempotencyKey, CancellationToken cancellationToken) =>
+        await db.Orders.AsNoTracking().Include(o => o.Lines).SingleAsync(o => o.IdempotencyKey == idempotencyKey, cancellationToken);
+
+    /// <summary>What makes two requests "the same order": who orders which products in which quantities.</summary>
+    private static string RequestHash(OrderCustomer customer, IEnumerable<(int ProductId, int Quantity)> items)
+    {
+        var canonical = new StringBuilder()
+            .Append(customer.Email.ToLowerInvariant()).Append('\n').Append(customer.Name).Append('\n')
+            .AppendJoin(',', items.OrderBy(i => i.ProductId).Select(i => $"{i.ProductId}x{i.Quantity}"));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical.ToString())));
+    }
+}
+
+internal static class OrderMapping
+{
+    public static OrderMessage ToMessage(this Order order) => new(order.Id, order.IdempotencyKey, order.RequestHash,
+        new OrderCustomer(order.CustomerEmail, order.CustomerName),
+        order.Lines.OrderBy(l => l.ProductId).Select(l => new OrderMessageLine(l.ProductId, l.Quantity, l.UnitPrice)).ToList(),
+        order.Total, order.Currency, order.CreatedAt);
+}

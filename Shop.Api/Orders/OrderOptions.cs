@@ -1,0 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Shop.Api.Orders;
+
+public sealed class OrderOptions
+{
+    public const string SectionName = "Orders";
+
+    /// <summary>How long intake waits for the broker's confirm before answering 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>What a 503 tells the client to wait before trying again (with the same Idempotency-Key).</summary>
+    [Range(1, 300)]
+    public int RetryAfterSeconds { get; set; } = 5;
+}

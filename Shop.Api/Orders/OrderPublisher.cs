@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+using Shop.Messaging;
+
+namespace Shop.Api.Orders;
+
+/// <summary>
+/// Publishes orders on one channel with publisher confirms. <see cref="PublishAsync"/> returns only once the broker
+/// has written the message to its durable queue; anything else throws <see cref="OrderNotPublishedException"/>.
+/// </summary>
+public sealed class OrderPublisher(IServiceProvider services, IOptions<OrderOptions> options, ILogger<OrderPublisher> logger) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private IChannel? channel;
+
+    public async Task PublishAsync(OrderMessage order, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.PublishTimeout);
+        try
+        {
+            var publishing = await ChannelAsync(timeout.Token);
+            // mandatory: a message no queue would take comes back as a failure instead of vanishing.
+            await publishing.BasicPublishAsync(exchange: "", routingKey: OrderQueue.Name, mandatory: true,
+                basicProperties: OrderQueue.Properties(order.OrderId), body: order.ToBytes(), cancellationToken: timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new OrderNotPublishedException($"the broker did not confirm within {options.Value.PublishTimeout.TotalSeconds:0.#} s");
+        }
+        catch (Exception e) when (e is RabbitMQClientException or OperationInterruptedException or System.Net.Sockets.SocketException or IOException)
+        {
+            logger.LogWarning(e, "Order {OrderId} was not confirmed by the broker", order.OrderId);
+            throw new OrderNotPublishedException(e is PublishException ? "the broker refused the order" : "the broker is unreachable");
+        }
+    }
+
+    private async ValueTask<IChannel> ChannelAsync(CancellationToken cancellationToken)
+    {
+        if (channel is { IsClosed: false } open)
+        {
+            return open;
+        }
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (channel is { IsClosed: false } opened)
+            {
+                return opened;
+            }
+            if (channel is not null)
+            {
+                await channel.DisposeAsync();
+                channel = null;
+            }
+            // Resolved here, not in the constructor: when the broker is down at start the API still serves the
+            // catalog, and order intake answers 503 until the connection can be made.
+            var connection = await Task.Run(services.GetRequiredService<IConnection>, cancellationToken).WaitAsync(cancellationToken);
+            var created = await connection.CreateChannelAsync(
+                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
+                cancellationToken);
+            await OrderQueue.DeclareAsync(created, cancellationToken);
+            return channel = created;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (channel is not null)
+        {
+            await channel.DisposeAsync();
+        }
+        gate.Dispose();
+    }
+}
+
+public sealed class OrderNotPublishedException(string reason) : Exception(reason);

@@ -1,0 +1,171 @@
+using System.Net.Mail;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Shop.Api.Catalog;
+using Shop.Data;
+using Shop.Data.Orders;
+using Shop.Messaging;
+
+namespace Shop.Api.Orders;
+
+public static class OrdersApi
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public static void AddOrders(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<OrderPublisher>();
+        builder.Services.AddScoped<OrderIntake>();
+    }
+
+    public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
+    {
+        var orders = app.MapGroup("/api/orders").WithTags("Orders");
+        orders.MapPost("/", PlaceOrder).WithName("PlaceOrder").Accepts<PlaceOrderRequest>("application/json");
+        orders.MapGet("/{orderId}", GetOrder).WithName("GetOrder");
+        return app;
+    }
+
+    /// <remarks>The body is read by hand so that malformed JSON gets a 400 naming where it broke.</remarks>
+    public static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>> PlaceOrder(
+        HttpRequest request, OrderIntake intake, IOptions<OrderOptions> options, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var key = request.Headers[IdempotencyKeyHeader].ToString();
+        if (request.Headers[IdempotencyKeyHeader].Count != 1 || !IsValidKey(key))
+        {
+            errors[IdempotencyKeyHeader] = [$"Send one {IdempotencyKeyHeader} header of 1 to 64 visible ASCII characters, the same for every retry of this order."];
+        }
+        if (!request.HasJsonContentType())
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type",
+                detail: "Send the order as JSON with Content-Type: application/json.");
+        }
+
+        PlaceOrderRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<PlaceOrderRequest>(cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+            errors[field] = [$"The body is not a valid order: {field} could not be read as JSON of the expected type."];
+            return CatalogApi.Invalid(errors);
+        }
+
+        var (customer, items) = Validate(body, errors);
+        if (errors.Count > 0)
+        {
+            return CatalogApi.Invalid(errors);
+        }
+
+        try
+        {
+            return await intake.PlaceAsync(key, customer!, items, cancellationToken) switch
+            {
+                OrderIntake.Placed placed => TypedResults.Accepted(StatusUrl(placed.OrderId),
+                    new OrderAccepted(placed.OrderId, OrderStatus.Accepted, StatusUrl(placed.OrderId))),
+                OrderIntake.KeyReused => TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
+                    title: "Idempotency-Key already used for another order",
+                    detail: $"This {IdempotencyKeyHeader} was already used with a different order. Use a new key for a new order."),
+                OrderIntake.UnknownProducts unknown => TypedResults.ValidationProblem(
+                    unknown.LineIndexes.ToDictionary(i => $"items[{i}].productId", i => new[] { $"There is no product with id {items[i].ProductId}." }),
+                    detail: "Some products in the order do not exist.", title: "The request has invalid values."),
+                var other => throw new InvalidOperationException($"Unexpected intake outcome {other}"),
+            };
+        }
+        catch (OrderNotPublishedException e)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString();
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Orders cannot be taken right now",
+                detail: $"The order was not accepted because {e.Message}. Try again in {options.Value.RetryAfterSeconds} seconds with the same {IdempotencyKeyHeader}.");
+        }
+    }
+
+    public static async Task<Results<Ok<OrderStatusResponse>, ProblemHttpResult, ValidationProblem>> GetOrder(
+        string orderId, ShopDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(orderId, out var id))
+        {
+            return CatalogApi.Invalid(new() { [nameof(orderId)] = ["orderId must be an order id as returned when the order was placed."] });
+        }
+        // The primary, never the replica: a shopper who just ordered must see their order, not a lagging copy of it.
+        var order = await db.Orders.AsNoTracking().Include(o => o.Lines)
+            .SingleOrDefaultAsync(o => o.Id == id && o.Status != OrderStatus.Pending, cancellationToken);
+        if (order is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"There is no order with id {id}.");
+        }
+        return TypedResults.Ok(new OrderStatusResponse(order.Id, order.Status, order.Reason,
+            order.Lines.OrderBy(l => l.ProductId).Select(l => new OrderStatusLine(l.ProductId, l.Quantity, l.UnitPrice)).ToList(),
+            order.Total, order.Currency, order.CreatedAt));
+    }
+
+    private static string StatusUrl(Guid orderId) => $"/api/orders/{orderId}";
+
+    private static bool IsValidKey(string key) => key.Length is >= 1 and <= 64 && key.All(c => c is >= '!' and <= '~');
+
+    private static (OrderCustomer? Customer, List<(int ProductId, int Quantity)> Items) Validate(PlaceOrderRequest? body, Dictionary<string, string[]> errors)
+    {
+        var items = new List<(int, int)>();
+        if (body is null)
+        {
+            errors["body"] = ["Send an order: {\"customer\":{\"email\",\"name\"},\"items\":[{\"productId\",\"quantity\"}]}."];
+            return (null, items);
+        }
+
+        var email = body.Customer?.Email?.Trim();
+        var name = body.Customer?.Name?.Trim();
+        if (body.Customer is null)
+        {
+            errors["customer"] = ["customer is required, with an email and a name."];
+        }
+        else
+        {
+            if (string.IsNullOrEmpty(email))
+            {
+                errors["customer.email"] = ["customer.email is required."];
+            }
+            else if (email.Length > 254 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
+            {
+                errors["customer.email"] = ["customer.email must be an email address such as ana@example.com."];
+            }
+            if (string.IsNullOrEmpty(name) || name.Length > 200)
+            {
+                errors["customer.name"] = ["customer.name is required, at most 200 characters."];
+            }
+        }
+
+        if (body.Items is not { Count: >= 1 and <= OrderMessage.MaxLines })
+        {
+            errors["items"] = [$"items must list 1 to {OrderMessage.MaxLines} products."];
+            return (null, items);
+        }
+        var seen = new HashSet<int>();
+        for (var i = 0; i < body.Items.Count; i++)
+        {
+            var item = body.Items[i];
+            if (item?.ProductId is not >= 1)
+            {
+                errors[$"items[{i}].productId"] = ["productId must be a positive whole number."];
+            }
+            else if (!seen.Add(item.ProductId.Value))
+            {
+                errors[$"items[{i}].productId"] = [$"Product {item.ProductId} is listed twice; put the whole quantity on one line."];
+            }
+            if (item?.Quantity is not (>= 1 and <= OrderMessage.MaxQuantity))
+            {
+                errors[$"items[{i}].quantity"] = [$"quantity must be from 1 to {OrderMessage.MaxQuantity}."];
+            }
+            if (item is { ProductId: >= 1, Quantity: >= 1 and <= OrderMessage.MaxQuantity })
+            {
+                items.Add((item.ProductId.Value, item.Quantity.Value));
+            }
+        }
+        return (errors.Count == 0 ? new OrderCustomer(email!, name!) : null, items);
+    }
+}

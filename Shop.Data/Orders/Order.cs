@@ -1,0 +1,48 @@
+namespace Shop.Data.Orders;
+
+/// <summary>
+/// One order. The API writes it as <see cref="OrderStatus.Pending"/> before publishing and marks it
+/// <see cref="OrderStatus.Accepted"/> once the broker has confirmed; the worker settles it as Confirmed or Rejected.
+/// </summary>
+public sealed class Order
+{
+    public Guid Id { get; set; }
+    /// <summary>Null for orders that reached the queue without going through the API (tests, replays).</summary>
+    public string? IdempotencyKey { get; set; }
+    public required string RequestHash { get; set; }
+    public required string CustomerEmail { get; set; }
+    public required string CustomerName { get; set; }
+    public required string Status { get; set; }
+    public string? Reason { get; set; }
+    public decimal Total { get; set; }
+    public required string Currency { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? AppliedAt { get; set; }
+    public List<OrderLine> Lines { get; set; } = [];
+}
+
+public sealed class OrderLine
+{
+    public Guid OrderId { get; set; }
+    public int ProductId { get; set; }
+    public int Quantity { get; set; }
+    public decimal UnitPrice { get; set; }
+}
+
+/// <summary>The worker's dedup record: a row here means the order's stock change has been committed exactly once.</summary>
+public sealed class AppliedOrder
+{
+    public Guid OrderId { get; set; }
+    public DateTimeOffset AppliedAt { get; set; }
+}
+
+public static class OrderStatus
+{
+    /// <summary>Written by the API, not yet confirmed by the broker; never shown to a shopper.</summary>
+    public const string Pending = "Pending";
+    public const string Accepted = "Accepted";
+    public const string Confirmed = "Confirmed";
+    public const string Rejected = "Rejected";
+
+    public const string SoldOut = "sold_out";
+}

@@ -1,0 +1,167 @@
+using Npgsql;
+using NpgsqlTypes;
+using Shop.Data.Orders;
+using Shop.Messaging;
+
+namespace Shop.OrderWorker.Orders;
+
+public sealed record AppliedOutcome(Guid OrderId, string Status, string? Reason);
+
+/// <summary>
+/// Applies a batch of orders in one Postgres transaction: a dedup row per order id, then for each new order a
+/// conditional stock decrement per line inside a savepoint, so an order takes all its units or none.
+/// </summary>
+public sealed class OrderApplier(NpgsqlDataSource dataSource)
+{
+    /// <returns>What happened to each order that was new; orders applied before (redeliveries, copies) are left out.</returns>
+    public async Task<IReadOnlyList<AppliedOutcome>> ApplyAsync(IReadOnlyList<OrderMessage> batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var fresh = await ClaimAsync(connection, batch, cancellationToken);
+        var orders = batch.Where(o => fresh.Remove(o.OrderId)).ToList(); // Remove: a copy in the same batch counts once.
+        if (orders.Count == 0)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return [];
+        }
+
+        await LockProductsAsync(connection, orders, cancellationToken);
+        var outcomes = new List<AppliedOutcome>(orders.Count);
+        foreach (var order in orders)
+        {
+            outcomes.Add(await TakeStockAsync(connection, order, cancellationToken));
+        }
+        await RecordAsync(connection, orders, outcomes, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return outcomes;
+    }
+
+    /// <summary>The dedup step: only order ids never applied before come back.</summary>
+    private static async Task<HashSet<Guid>> ClaimAsync(NpgsqlConnection connection, IReadOnlyList<OrderMessage> batch, CancellationToken cancellationToken)
+    {
+        await using var claim = new NpgsqlCommand("""
+            INSERT INTO applied_orders (order_id, applied_at) SELECT unnest($1), now()
+            ON CONFLICT (order_id) DO NOTHING RETURNING order_id
+            """, connection);
+        claim.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.OrderId).ToArray() });
+        var fresh = new HashSet<Guid>();
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            fresh.Add(reader.GetGuid(0));
+        }
+        return fresh;
+    }
+
+    /// <summary>
+    /// Locks every product the batch touches in id order before any decrement, so two workers applying batches
+    /// that share products queue behind each other instead of deadlocking.
+    /// </summary>
+    private static async Task LockProductsAsync(NpgsqlConnection connection, List<OrderMessage> orders, CancellationToken cancellationToken)
+    {
+        await using var lockRows = new NpgsqlCommand("SELECT id FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE", connection);
+        lockRows.Parameters.Add(new NpgsqlParameter { Value = orders.SelectMany(o => o.Lines.Select(l => l.ProductId)).Distinct().ToArray() });
+        await using var reader = await lockRows.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+        }
+    }
+
+    private static async Task<AppliedOutcome> TakeStockAsync(NpgsqlConnection connection, OrderMessage order, CancellationToken cancellationToken)
+    {
+        await using var take = new NpgsqlBatch(connection);
+        take.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT order_lines"));
+        foreach (var line in order.Lines.OrderBy(l => l.ProductId))
+        {
+            // The database decides: a line that would take stock below zero changes nothing and reports 0 rows.
+            take.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
+            {
+                Parameters = { new() { Value = line.Quantity }, new() { Value = line.ProductId } },
+            });
+        }
+        await take.ExecuteNonQueryAsync(cancellationToken);
+
+        var complete = Enumerable.Skip<NpgsqlBatchCommand>(take.BatchCommands, 1).All(c => c.RecordsAffected == 1);
+        await using var settle = new NpgsqlCommand(complete ? "RELEASE SAVEPOINT order_lines" : "ROLLBACK TO SAVEPOINT order_lines", connection);
+        await settle.ExecuteNonQueryAsync(cancellationToken);
+        return complete
+            ? new AppliedOutcome(order.OrderId, OrderStatus.Confirmed, null)
+            : new AppliedOutcome(order.OrderId, OrderStatus.Rejected, OrderStatus.SoldOut);
+    }
+
+    /// <summary>
+    /// Writes the settled orders. The API normally wrote the row at intake; an order that reached the queue
+    /// another way gets its row (and lines) here, so every applied order can be looked up.
+    /// </summary>
+    private static async Task RecordAsync(NpgsqlConnection connection, List<OrderMessage> orders, List<AppliedOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        await using var record = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    INSERT INTO orders (id, idempotency_key, request_hash, customer_email, customer_name, status, reason, total, currency, created_at, applied_at)
+                    SELECT o.id, o.key, o.hash, o.email, o.name, o.status, o.reason, o.total, o.currency, o.created_at, now()
+                    FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                        AS o(id, key, hash, email, name, status, reason, total, currency, created_at)
+                    ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason, applied_at = excluded.applied_at
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = orders.Select(o => o.OrderId).ToArray() },
+                        new() { Value = orders.Select(o => o.IdempotencyKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                        new() { Value = orders.Select(o => o.RequestHash).ToArray() },
+                        new() { Value = orders.Select(o => o.Customer.Email).ToArray() },
+                        new() { Value = orders.Select(o => o.Customer.Name).ToArray() },
+                        new() { Value = outcomes.Select(o => o.Status).ToArray() },
+                        new() { Value = outcomes.Select(o => o.Reason).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                        new() { Value = orders.Select(o => o.Total).ToArray() },
+                        new() { Value = orders.Select(o => o.Currency).ToArray() },
+                        new() { Value = orders.Select(o => o.CreatedAt).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("""
+                    INSERT INTO order_lines (order_id, product_id, quantity, unit_price)
+                    SELECT * FROM unnest($1, $2, $3, $4)
+                    ON CONFLICT DO NOTHING
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = orders.SelectMany(o => o.Lines.Select(_ => o.OrderId)).ToArray() },
+                        new() { Value = orders.SelectMany(o => o.Lines.Select(l => l.ProductId)).ToArray() },
+                        new() { Value = orders.SelectMany(o => o.Lines.Select(l => l.Quantity)).ToArray() },
+                        new() { Value = orders.SelectMany(o => o.Lines.Select(l => l.UnitPrice)).ToArray() },
+                    },
+                },
+            },
+        };
+        await record.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Worth retrying as it is: the database or the network had a moment, not the message a problem.</summary>
+    public static bool IsTransient(Exception e) => e switch
+    {
+        PostgresException postgres => postgres.IsTransient,
+        NpgsqlException npgsql => npgsql.IsTransient,
+        TimeoutException or System.Net.Sockets.SocketException or IOException => true,
+        _ => e.InnerException is { } inner && IsTransient(inner),
+    };
+
+    public async Task<bool> DatabaseIsUpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var ping = dataSource.CreateCommand("SELECT 1");
+            await ping.ExecuteScalarAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}

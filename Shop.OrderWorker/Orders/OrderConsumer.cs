@@ -1,0 +1,227 @@
+using System.Diagnostics.Metrics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
+using Shop.Messaging;
+
+namespace Shop.OrderWorker.Orders;
+
+/// <summary>
+/// Takes orders off the queue in batches and acknowledges each one only after the transaction that applied it has
+/// committed. Database outages are waited out (the messages stay unacknowledged, never dead-lettered); a message that
+/// cannot be parsed, or keeps failing while the database is up, goes to the dead-letter queue.
+/// </summary>
+public sealed class OrderConsumer(
+    IServiceProvider services, OrderApplier applier, IOptions<OrderWorkerOptions> options, IMeterFactory meters, ILogger<OrderConsumer> logger)
+    : BackgroundService
+{
+    private sealed record Delivery(ulong Tag, ReadOnlyMemory<byte> Body);
+
+    private readonly Channel<Delivery> inbox = Channel.CreateUnbounded<Delivery>(new() { SingleReader = true });
+    private readonly Meter meter = meters.Create("Shop.OrderWorker");
+    private IChannel channel = null!;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var applied = meter.CreateCounter<long>("shop.orders.applied", description: "Orders settled by this worker, by status");
+        var deadLettered = meter.CreateCounter<long>("shop.orders.dead_lettered", description: "Messages moved to the dead-letter queue");
+        var batchSize = meter.CreateHistogram<int>("shop.orders.batch_size", description: "Orders per applying transaction");
+
+        channel = await OpenChannelAsync(stoppingToken);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += (_, delivery) =>
+        {
+            // The body buffer belongs to the client library only during this callback.
+            inbox.Writer.TryWrite(new Delivery(delivery.DeliveryTag, delivery.Body.ToArray()));
+            return Task.CompletedTask;
+        };
+        var consumerTag = await channel.BasicConsumeAsync(OrderQueue.Name, autoAck: false, consumer, stoppingToken);
+        logger.LogInformation("Consuming {Queue} with prefetch {Prefetch}, batches of up to {MaxBatch}", OrderQueue.Name, options.Value.Prefetch, options.Value.MaxBatch);
+
+        var batch = new List<(Delivery Delivery, OrderMessage Order)>();
+        try
+        {
+            while (await inbox.Reader.WaitToReadAsync(stoppingToken))
+            {
+                batch.Clear();
+                while (batch.Count < options.Value.MaxBatch && inbox.Reader.TryRead(out var delivery))
+                {
+                    if (OrderMessage.TryParse(delivery.Body, out var problem) is { } order)
+                    {
+                        batch.Add((delivery, order));
+                    }
+                    else
+                    {
+                        logger.LogError("Dead-lettering message {Tag}: {Problem}", delivery.Tag, problem);
+                        await SettleAsync(delivery.Tag, ack: false);
+                        deadLettered.Add(1, new KeyValuePair<string, object?>("reason", "unreadable"));
+                    }
+                }
+                if (batch.Count > 0)
+                {
+                    batchSize.Record(batch.Count);
+                    await ApplyAsync(batch, applied, deadLettered, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await StopConsumingAsync(consumerTag);
+        }
+    }
+
+    private async Task ApplyAsync(List<(Delivery Delivery, OrderMessage Order)> batch, Counter<long> applied, Counter<long> deadLettered, CancellationToken stoppingToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            Exception failure;
+            try
+            {
+                // Not cancelled by a stop request: a transaction that has started is allowed to finish and be acked.
+                var outcomes = await applier.ApplyAsync(batch.Select(b => b.Order).ToList(), CancellationToken.None);
+                foreach (var outcome in outcomes)
+                {
+                    applied.Add(1, new KeyValuePair<string, object?>("status", outcome.Status));
+                }
+                foreach (var (delivery, _) in batch)
+                {
+                    await SettleAsync(delivery.Tag, ack: true);
+                }
+                return;
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+
+            if (OrderApplier.IsTransient(failure) || !await applier.DatabaseIsUpAsync(CancellationToken.None))
+            {
+                logger.LogWarning(failure, "Applying {Count} orders failed while the database was away; retrying", batch.Count);
+                attempt = 0; // Outages do not count against the messages.
+            }
+            else if (batch.Count > 1)
+            {
+                // One bad order must not hold up the others: apply them one by one to find it.
+                logger.LogWarning(failure, "A batch of {Count} orders failed; applying them one at a time", batch.Count);
+                foreach (var single in batch.ToList())
+                {
+                    await ApplyAsync([single], applied, deadLettered, stoppingToken);
+                }
+                return;
+            }
+            else if (attempt >= options.Value.MaxAttempts)
+            {
+                logger.LogError(failure, "Order {OrderId} failed {Attempts} times; dead-lettering it", batch[0].Order.OrderId, attempt);
+                await SettleAsync(batch[0].Delivery.Tag, ack: false);
+                deadLettered.Add(1, new KeyValuePair<string, object?>("reason", "failing"));
+                return;
+            }
+            else
+            {
+                logger.LogWarning(failure, "Order {OrderId} failed (attempt {Attempt} of {Max})", batch[0].Order.OrderId, attempt, options.Value.MaxAttempts);
+            }
+
+            try
+            {
+                await Task.Delay(Backoff(attempt), stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping while the database is away: hand the messages back for the next worker.
+                foreach (var (delivery, _) in batch)
+                {
+                    await ReleaseAsync(delivery.Tag);
+                }
+                throw;
+            }
+        }
+    }
+
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, Math.Max(0, attempt - 1))) * (0.8 + Random.Shared.NextDouble() * 0.4));
+
+    private async Task<IChannel> OpenChannelAsync(CancellationToken stoppingToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var connection = await Task.Run(services.GetRequiredService<IConnection>, stoppingToken);
+                var opened = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
+                await OrderQueue.DeclareAsync(opened, stoppingToken);
+                await opened.BasicQosAsync(prefetchSize: 0, prefetchCount: options.Value.Prefetch, global: false, stoppingToken);
+                return opened;
+            }
+            catch (Exception e) when (e is RabbitMQClientException or OperationInterruptedException or System.Net.Sockets.SocketException)
+            {
+                logger.LogWarning(e, "Cannot reach the broker (attempt {Attempt}); trying again", attempt);
+                await Task.Delay(Backoff(attempt), stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// An ack for a delivery from before a reconnect cannot reach the broker; the message then comes again and the
+    /// dedup row makes the second application a no-op.
+    /// </summary>
+    private async Task SettleAsync(ulong tag, bool ack)
+    {
+        try
+        {
+            if (ack)
+            {
+                await channel.BasicAckAsync(tag, multiple: false);
+            }
+            else
+            {
+                await channel.BasicNackAsync(tag, multiple: false, requeue: false);
+            }
+        }
+        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException)
+        {
+            logger.LogWarning(e, "Could not settle delivery {Tag}; the broker will redeliver it", tag);
+        }
+    }
+
+    private async Task ReleaseAsync(ulong tag)
+    {
+        try
+        {
+            await channel.BasicNackAsync(tag, multiple: false, requeue: true);
+        }
+        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException)
+        {
+            // Closing the channel hands it back anyway.
+        }
+    }
+
+    /// <summary>Graceful stop: no new deliveries, everything received but not applied goes back to the queue.</summary>
+    private async Task StopConsumingAsync(string consumerTag)
+    {
+        try
+        {
+            await channel.BasicCancelAsync(consumerTag);
+        }
+        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException)
+        {
+        }
+        inbox.Writer.TryComplete();
+        while (inbox.Reader.TryRead(out var delivery))
+        {
+            await ReleaseAsync(delivery.Tag);
+        }
+        await channel.CloseAsync();
+        logger.LogInformation("Stopped consuming orders");
+    }
+
+    public override void Dispose()
+    {
+        meter.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,64 @@
+using System.Net;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Shop.Web.Orders;
+
+public sealed record OrderStatusLine(int ProductId, int Quantity, decimal UnitPrice);
+
+public sealed record OrderStatus(Guid OrderId, string Status, string? Reason, IReadOnlyList<OrderStatusLine> Lines, decimal Total, string Currency, DateTimeOffset CreatedAt)
+{
+    public bool IsFinal => Status is "Confirmed" or "Rejected";
+}
+
+public abstract record PlaceOrderResult
+{
+    public sealed record Accepted(Guid OrderId) : PlaceOrderResult;
+    /// <summary>The API said no to the order as it is (a product gone, a field wrong); the message is for the shopper.</summary>
+    public sealed record Refused(string Message) : PlaceOrderResult;
+    /// <summary>Nothing was placed; the same form (same idempotency key) may be sent again after the wait.</summary>
+    public sealed record Busy(TimeSpan RetryAfter) : PlaceOrderResult;
+}
+
+/// <summary>Orders go through the edge like every other client's, with an idempotency key so a double click is one order.</summary>
+public sealed class OrdersClient(HttpClient http)
+{
+    private sealed record PlaceOrder(Customer Customer, IReadOnlyList<Item> Items);
+    private sealed record Customer(string Email, string Name);
+    private sealed record Item(int ProductId, int Quantity);
+    private sealed record Accepted(Guid OrderId, string Status, string StatusUrl);
+
+    public async Task<PlaceOrderResult> PlaceAsync(string idempotencyKey, string email, string name, IEnumerable<(int ProductId, int Quantity)> lines)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+        {
+            Content = JsonContent.Create(new PlaceOrder(new Customer(email, name), [.. lines.Select(l => new Item(l.ProductId, l.Quantity))])),
+        };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        using var response = await http.SendAsync(request);
+        switch (response.StatusCode)
+        {
+            case HttpStatusCode.Accepted:
+                return new PlaceOrderResult.Accepted((await response.Content.ReadFromJsonAsync<Accepted>())!.OrderId);
+            case HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout:
+                return new PlaceOrderResult.Busy(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(5));
+            case var status when (int)status is >= 400 and < 500:
+                var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>();
+                var messages = problem?.Errors.Values.SelectMany(m => m).ToList() ?? [];
+                return new PlaceOrderResult.Refused(messages.Count > 0 ? string.Join(" ", messages) : problem?.Detail ?? "The order could not be placed.");
+            default:
+                response.EnsureSuccessStatusCode();
+                throw new HttpRequestException($"Unexpected answer {response.StatusCode} to an order.");
+        }
+    }
+
+    public async Task<OrderStatus?> FindAsync(Guid orderId)
+    {
+        using var response = await http.GetAsync($"/api/orders/{orderId}");
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<OrderStatus>();
+    }
+}
