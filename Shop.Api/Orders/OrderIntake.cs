@@ -12,7 +12,7 @@ namespace Shop.Api.Orders;
 /// Turns a valid request into an order the broker holds. The row is written first (status Pending) so that the
 /// idempotency key is claimed atomically by Postgres; the order becomes Accepted only after the broker's confirm.
 /// </summary>
-public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, TimeProvider clock)
+public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, TimeProvider clock, ILogger<OrderIntake> logger)
 {
     public abstract record Outcome;
     public sealed record Placed(Guid OrderId) : Outcome;
@@ -52,8 +52,16 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Time
         }
 
         await publisher.PublishAsync(order, cancellationToken);
-        await db.Database.ExecuteSqlAsync(
-            $"UPDATE orders SET status = {OrderStatus.Accepted} WHERE id = {order.OrderId} AND status = {OrderStatus.Pending}", cancellationToken);
+        try
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"UPDATE orders SET status = {OrderStatus.Accepted} WHERE id = {order.OrderId} AND status = {OrderStatus.Pending}", cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // The broker holds the order, so it is accepted whatever happens here: the worker settles the row later.
+            logger.LogWarning(e, "Order {OrderId} is accepted but could not be marked so yet", order.OrderId);
+        }
         return new Placed(order.OrderId);
     }
 

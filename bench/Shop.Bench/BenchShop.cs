@@ -16,6 +16,37 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
 
     public string EdgeUrl { get; } = $"http://127.0.0.1:{new ShopPorts().EdgeHttp + PortOffset}";
 
+    /// <summary>The first API instance, directly (not through the edge).</summary>
+    public string ApiUrl { get; } = $"http://127.0.0.1:{new ShopPorts().ApiBase + PortOffset}";
+
+    public static IReadOnlyList<string> OrderWorkers { get; } = ["orderworker-1", "orderworker-2"];
+
+    public async Task<string> ConnectionStringAsync(string resource) =>
+        await app.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"{resource} has no connection string.");
+
+    /// <summary>Stops a resource and waits for its process to be gone (the stop command's own answer can time out first).</summary>
+    public async Task StopAsync(string resource, CancellationToken token)
+    {
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        notifications.TryGetCurrentState(resource, out var current);
+        var pid = Convert.ToInt32(current!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value);
+        await app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand, token);
+        while (File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z "))
+        {
+            await Task.Delay(100, token);
+        }
+    }
+
+    public async Task StartAsync(string resource, CancellationToken token)
+    {
+        var commands = app.Services.GetRequiredService<ResourceCommandService>();
+        while (!(await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, token)).Success)
+        {
+            await Task.Delay(250, token);
+        }
+        await app.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(resource, token);
+    }
+
     public static async Task<BenchShop> StartAsync(CancellationToken token)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(

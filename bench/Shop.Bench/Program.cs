@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Shop.Bench;
+using Shop.Bench.Orders;
 
 // One line per figure: a GET through the edge; a script (in Scripts/) lets wrk vary every request.
 Figure[] figures =
@@ -28,7 +29,7 @@ async Task<int> MeasureAsync(CancellationToken token)
     await using var shop = await BenchShop.StartAsync(token);
     await using var baseline = await Baseline.StartAsync(BenchShop.DataDirectory, token);
 
-    var measurements = new List<Measurement>();
+    var measurements = new List<IMeasurement>();
     foreach (var figure in figures)
     {
         Console.WriteLine($"Measuring {figure.Name} ...");
@@ -37,6 +38,8 @@ async Task<int> MeasureAsync(CancellationToken token)
         var run = await Wrk.MeasureAsync(shop.EdgeUrl + figure.Path, figure.Script, token);
         measurements.Add(new Measurement(figure, floor, run));
     }
+
+    measurements.AddRange(await new OrderBench(shop).MeasureAsync(token));
 
     Console.WriteLine();
     Console.WriteLine(Report.Write(measurements, shop.EdgeUrl));

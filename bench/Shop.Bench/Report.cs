@@ -10,15 +10,48 @@ public sealed record BenchResult(string Name, double Value, string Unit, string 
     public double Ratio => Math.Round(Value / BaselineValue, 4);
 }
 
-/// <summary>A figure and the baseline measured right before it.</summary>
-public sealed record Measurement(Figure Figure, WrkRun Baseline, WrkRun Run)
+/// <summary>A figure and the baseline it is divided by, with the raw reports behind both.</summary>
+public interface IMeasurement
 {
+    string Name { get; }
+    string? Problem { get; }
+    IReadOnlyList<BenchResult> Results { get; }
+    string Output { get; }
+    string BaselineOutput { get; }
+}
+
+/// <summary>A GET figure and the bare-Kestrel baseline measured right before it.</summary>
+public sealed record Measurement(Figure Figure, WrkRun Baseline, WrkRun Run) : IMeasurement
+{
+    public string Name => Figure.Name;
+    public string Output => Run.Output;
+    public string BaselineOutput => Baseline.Output;
     public string? Problem => Baseline.Problem is { } floor ? $"baseline: {floor}" : Run.Problem;
 
     public IReadOnlyList<BenchResult> Results =>
     [
         new($"{Figure.Name}.rps", Math.Round(Run.RequestsPerSecond, 1), "req/s", "baseline.rps", Math.Round(Baseline.RequestsPerSecond, 1)),
         new($"{Figure.Name}.p99", Math.Round(Run.P99Milliseconds, 3), "ms", "baseline.p99", Math.Round(Baseline.P99Milliseconds, 3)),
+    ];
+}
+
+/// <summary>A closed-loop figure against the raw operation underneath it (a broker publish, a database insert).</summary>
+public sealed record LoadMeasurement(string Name, LoadRun Run, string BaselineName, LoadRun Baseline, string Unit, bool Latency = true) : IMeasurement
+{
+    public string Output => Run.Output;
+    public string BaselineOutput => Baseline.Output;
+    public string? Problem => Baseline.Problem is { } floor ? $"{BaselineName}: {floor}" : Run.Problem;
+
+    public IReadOnlyList<BenchResult> Results =>
+    [
+        new($"{Name}.rate", Math.Round(Run.PerSecond, 1), Unit, $"{BaselineName}.rate", Math.Round(Baseline.PerSecond, 1)),
+        .. Latency
+            ? new BenchResult[]
+            {
+                new($"{Name}.p50", Math.Round(Run.P50Milliseconds, 3), "ms", $"{BaselineName}.p50", Math.Round(Baseline.P50Milliseconds, 3)),
+                new($"{Name}.p99", Math.Round(Run.P99Milliseconds, 3), "ms", $"{BaselineName}.p99", Math.Round(Baseline.P99Milliseconds, 3)),
+            }
+            : [],
     ];
 }
 
@@ -32,7 +65,7 @@ public static class Report
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <returns>The markdown table, for the console.</returns>
-    public static string Write(IReadOnlyList<Measurement> measurements, string edgeUrl)
+    public static string Write(IReadOnlyList<IMeasurement> measurements, string edgeUrl)
     {
         if (Directory.Exists(Folder))
         {
@@ -41,8 +74,8 @@ public static class Report
         var reports = Directory.CreateDirectory(Path.Combine(Folder, "wrk")).FullName;
         foreach (var measurement in measurements)
         {
-            File.WriteAllText(Path.Combine(reports, $"{measurement.Figure.Name}.txt"), measurement.Run.Output);
-            File.WriteAllText(Path.Combine(reports, $"{measurement.Figure.Name}.baseline.txt"), measurement.Baseline.Output);
+            File.WriteAllText(Path.Combine(reports, $"{measurement.Name}.txt"), measurement.Output);
+            File.WriteAllText(Path.Combine(reports, $"{measurement.Name}.baseline.txt"), measurement.BaselineOutput);
         }
         var results = measurements.Where(m => m.Problem is null).SelectMany(m => m.Results);
         File.WriteAllText(Path.Combine(Folder, "results.json"), JsonSerializer.Serialize(results, Json));
@@ -51,13 +84,14 @@ public static class Report
         return table;
     }
 
-    private static string Table(IReadOnlyList<Measurement> measurements, string edgeUrl)
+    private static string Table(IReadOnlyList<IMeasurement> measurements, string edgeUrl)
     {
         var table = new StringBuilder()
             .AppendLine("# Benchmark")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores. {Wrk.Settings}.")
-            .AppendLine(CultureInfo.InvariantCulture, $"Figures go through the edge ({edgeUrl}); the baseline is a bare Kestrel `GET /` → \"ok\", measured right before each figure.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Catalog figures go through the edge ({edgeUrl}); their baseline is a bare Kestrel `GET /` → \"ok\", measured right before each figure.")
+            .AppendLine("Order figures: `orders.accept` is POST /api/orders to one API instance (32 callers, closed loop) against raw persistent publishes with confirms (same size, same callers); `orders.apply` is the workers draining a full queue against raw single-row inserts with synchronous_commit=on (one caller per worker).")
             .AppendLine("Ratio = figure / baseline: below 1 for req/s and above 1 for p99 is the cost of the real path.")
             .AppendLine()
             .AppendLine("| figure | value | baseline | ratio |")
@@ -67,7 +101,7 @@ public static class Report
             if (measurement.Problem is { } problem)
             {
                 table.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {measurement.Figure.Name} | **failed**: {problem}; see wrk/{measurement.Figure.Name}.txt | | |");
+                    $"| {measurement.Name} | **failed**: {problem}; see wrk/{measurement.Name}.txt | | |");
                 continue;
             }
             foreach (var result in measurement.Results)
@@ -81,4 +115,5 @@ public static class Report
 
     private static string Format(double value, string unit) =>
         $"{value.ToString(unit == "ms" ? "N2" : "N0", CultureInfo.InvariantCulture)} {unit}";
+
 }
