@@ -57,11 +57,12 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Locks every product the batch touches in id order before any decrement, so two workers applying batches
-    /// that share products queue behind each other instead of deadlocking.
+    /// that share products queue behind each other instead of deadlocking. NO KEY UPDATE is the lock the decrement
+    /// takes anyway; it leaves intake free to insert order lines (whose foreign key needs KEY SHARE) meanwhile.
     /// </summary>
     private static async Task LockProductsAsync(NpgsqlConnection connection, List<OrderMessage> orders, CancellationToken cancellationToken)
     {
-        await using var lockRows = new NpgsqlCommand("SELECT id FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE", connection);
+        await using var lockRows = new NpgsqlCommand("SELECT id FROM products WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", connection);
         lockRows.Parameters.Add(new NpgsqlParameter { Value = orders.SelectMany(o => o.Lines.Select(l => l.ProductId)).Distinct().ToArray() });
         await using var reader = await lockRows.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -14,9 +14,16 @@ public static class ResourceLogFiles
             File.WriteAllText(file, "");
             _ = Task.Run(async () =>
             {
-                await foreach (var batch in loggers.WatchAsync(resource))
+                try
                 {
-                    await File.AppendAllLinesAsync(file, batch.Select(line => line.Content));
+                    await foreach (var batch in loggers.WatchAsync(resource))
+                    {
+                        await File.AppendAllLinesAsync(file, batch.Select(line => line.Content));
+                    }
+                }
+                catch (Exception e)
+                {
+                    await File.AppendAllTextAsync(file, $"[log capture failed: {e}]");
                 }
             });
         }

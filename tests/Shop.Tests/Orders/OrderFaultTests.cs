@@ -24,8 +24,7 @@ public sealed class OrderFaultTests(ShopFixture fixture)
     public async Task Worker_killed_three_times_during_a_2000_order_burst_loses_and_duplicates_nothing()
     {
         var products = Enumerable.Range(4101, 20).ToList();
-        await traffic.SetStockAsync(products, 150);
-        var before = await traffic.StockAsync(products);
+        var ledger = await traffic.OpenLedgerAsync(products, 150);
         var orders = OrderTraffic.RandomOrders(count: 2000, firstProduct: 4101, products: 20, maxLines: 2, maxQuantity: 3, seed: 7);
 
         var burst = traffic.BurstAsync(orders, concurrency: 32);
@@ -48,7 +47,7 @@ public sealed class OrderFaultTests(ShopFixture fixture)
         var accepted = responses.Select(r => r.OrderId!.Value).ToList();
         var settled = await traffic.SettledAsync(accepted, DrainTimeout);
         Assert.Equal(accepted.Count, await traffic.CountAsync("SELECT count(*) FROM applied_orders WHERE order_id = ANY($1)", accepted.ToArray()));
-        await traffic.AssertStockBalancesAsync(before);
+        await traffic.AssertStockBalancesAsync(ledger);
         Assert.Equal(3, kills.Count);
     }
 
@@ -56,8 +55,7 @@ public sealed class OrderFaultTests(ShopFixture fixture)
     public async Task Broker_stopped_mid_stream_gives_503s_never_a_202_it_does_not_hold_and_every_accepted_order_is_applied()
     {
         var products = Enumerable.Range(4201, 20).ToList();
-        await traffic.SetStockAsync(products, 1000);
-        var before = await traffic.StockAsync(products);
+        var ledger = await traffic.OpenLedgerAsync(products, 1000);
         var commands = shop.App.Services.GetRequiredService<ResourceCommandService>();
 
         await using var stream = new OrderStream(shop, firstProduct: 4201);
@@ -79,15 +77,14 @@ public sealed class OrderFaultTests(ShopFixture fixture)
 
         var accepted = responses.Where(r => r.Response.Status == HttpStatusCode.Accepted).Select(r => r.Response.OrderId!.Value).ToList();
         var settled = await traffic.SettledAsync(accepted, DrainTimeout);
-        await traffic.AssertStockBalancesAsync(before);
+        await traffic.AssertStockBalancesAsync(ledger);
     }
 
     [Fact]
     public async Task Primary_database_stopped_for_20_seconds_mid_stream_dead_letters_nothing_and_applies_everything_after()
     {
         var products = Enumerable.Range(4301, 20).ToList();
-        await traffic.SetStockAsync(products, 1000);
-        var before = await traffic.StockAsync(products);
+        var ledger = await traffic.OpenLedgerAsync(products, 1000);
         var deadLettersBefore = await traffic.MessageCountAsync(OrderQueue.DeadLetterName);
 
         await using var stream = new OrderStream(shop, firstProduct: 4301);
@@ -104,7 +101,7 @@ public sealed class OrderFaultTests(ShopFixture fixture)
         Assert.All(responses, r => Assert.True(r.Response.Status is HttpStatusCode.Accepted or HttpStatusCode.ServiceUnavailable, r.Response.ToString()));
         var accepted = responses.Where(r => r.Response.Status == HttpStatusCode.Accepted).Select(r => r.Response.OrderId!.Value).ToList();
         var settled = await traffic.SettledAsync(accepted, DrainTimeout);
-        await traffic.AssertStockBalancesAsync(before);
+        await traffic.AssertStockBalancesAsync(ledger);
         Assert.Equal(deadLettersBefore, await traffic.MessageCountAsync(OrderQueue.DeadLetterName));
     }
 

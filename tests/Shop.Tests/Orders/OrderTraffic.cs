@@ -74,6 +74,16 @@ public sealed class OrderTraffic(TestShop shop)
 
     public async Task<NpgsqlDataSource> DatabaseAsync() => NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
 
+    /// <summary>Where a test's products start: their stock, and the moment after which their orders count.</summary>
+    public sealed record StockLedger(Dictionary<int, int> Before, DateTimeOffset Since);
+
+    public async Task<StockLedger> OpenLedgerAsync(IReadOnlyList<int> productIds, int stock)
+    {
+        await SetStockAsync(productIds, stock);
+        // Orders carry the API's clock; a second of slack covers clocks that are not quite in step.
+        return new StockLedger(await StockAsync(productIds), DateTimeOffset.UtcNow.AddSeconds(-1));
+    }
+
     public async Task SetStockAsync(IEnumerable<int> productIds, int stock)
     {
         await using var db = await DatabaseAsync();
@@ -99,12 +109,14 @@ public sealed class OrderTraffic(TestShop shop)
 
     public sealed record StoredOrder(Guid Id, string Status, string? Reason, bool Applied, IReadOnlyList<OrderItem> Lines);
 
-    /// <summary>Every order with a line on one of these products (each test has products of its own).</summary>
-    public async Task<IReadOnlyList<StoredOrder>> OrdersForProductsAsync(IEnumerable<int> productIds)
+    /// <summary>Every order since a moment with a line on one of these products (each test has products of its own).</summary>
+    public async Task<IReadOnlyList<StoredOrder>> OrdersForProductsAsync(IEnumerable<int> productIds, DateTimeOffset since)
     {
         await using var db = await DatabaseAsync();
-        await using var select = db.CreateCommand("SELECT DISTINCT order_id FROM order_lines WHERE product_id = ANY($1)");
+        await using var select = db.CreateCommand(
+            "SELECT DISTINCT l.order_id FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.product_id = ANY($1) AND o.created_at >= $2");
         select.Parameters.Add(new NpgsqlParameter { Value = productIds.ToArray() });
+        select.Parameters.Add(new NpgsqlParameter { Value = since });
         var ids = new List<Guid>();
         await using (var reader = await select.ExecuteReaderAsync())
         {
@@ -173,14 +185,15 @@ public sealed class OrderTraffic(TestShop shop)
     /// those that got a 202: a request answered 503 after the broker had taken it is still applied (and a retry with its
     /// key returns it).
     /// </summary>
-    public async Task AssertStockBalancesAsync(Dictionary<int, int> before)
+    public async Task AssertStockBalancesAsync(StockLedger ledger)
     {
+        var before = ledger.Before;
         // An order the broker took for a request answered 503 may still be on its way to the worker: give it time.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             var after = await StockAsync(before.Keys);
-            var orders = await OrdersForProductsAsync(before.Keys);
+            var orders = await OrdersForProductsAsync(before.Keys, ledger.Since);
             var sold = orders.Where(o => o.Status == "Confirmed").SelectMany(o => o.Lines)
                 .GroupBy(l => l.ProductId).ToDictionary(g => g.Key, g => g.Sum(l => l.Quantity));
             var off = before.Where(p => p.Value != after[p.Key] + sold.GetValueOrDefault(p.Key))
