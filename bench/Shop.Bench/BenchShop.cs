@@ -108,22 +108,31 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
         }
     }
 
+    /// <remarks>Logs are kept under the orchestrator's instance id, which exists only once a resource is created.</remarks>
     private string CaptureResourceLogs(string folder)
     {
         Directory.CreateDirectory(folder);
         var loggers = app.Services.GetRequiredService<ResourceLoggerService>();
-        foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources)
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        _ = Task.Run(async () =>
         {
-            var file = Path.Combine(folder, $"{resource.Name}.log");
-            File.WriteAllText(file, "");
-            _ = Task.Run(async () =>
+            var watched = new HashSet<string>();
+            await foreach (var change in notifications.WatchAsync())
             {
-                await foreach (var batch in loggers.WatchAsync(resource))
+                if (watched.Add(change.ResourceId))
                 {
-                    await File.AppendAllLinesAsync(file, batch.Select(line => line.Content));
+                    var file = Path.Combine(folder, $"{change.Resource.Name}.log");
+                    File.WriteAllText(file, "");
+                    _ = Task.Run(async () =>
+                    {
+                        await foreach (var batch in loggers.WatchAsync(change.ResourceId))
+                        {
+                            await File.AppendAllLinesAsync(file, batch.Select(line => line.Content));
+                        }
+                    });
                 }
-            });
-        }
+            }
+        });
         return folder;
     }
 }
