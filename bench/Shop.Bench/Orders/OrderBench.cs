@@ -92,12 +92,13 @@ public sealed class OrderBench(BenchShop shop)
     {
         await ExecuteAsync("CREATE TABLE IF NOT EXISTS bench_insert (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL)", token);
         var body = System.Text.Encoding.UTF8.GetString(Message(0).ToBytes());
-        await using var database = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
+        var connection = new NpgsqlConnectionStringBuilder(await shop.ConnectionStringAsync("postgres")) { Options = "-c synchronous_commit=on" };
+        await using var database = NpgsqlDataSource.Create(connection.ConnectionString);
         try
         {
-            return await ClosedLoop.RunAsync("postgres.insert", BenchShop.OrderWorkers.Count, async (_, ct) =>
+            return await ClosedLoop.RunAsync("postgres.insert (synchronous_commit=on)", BenchShop.OrderWorkers.Count, async (_, ct) =>
             {
-                await using var insert = database.CreateCommand("SET synchronous_commit = on; INSERT INTO bench_insert (body) VALUES ($1)");
+                await using var insert = database.CreateCommand("INSERT INTO bench_insert (body) VALUES ($1)");
                 insert.Parameters.Add(new NpgsqlParameter { Value = body });
                 await insert.ExecuteNonQueryAsync(ct);
             }, token);

@@ -52,6 +52,26 @@ public sealed class OrderFaultTests(ShopFixture fixture)
     }
 
     [Fact]
+    public async Task Worker_stopped_gracefully_during_a_burst_hands_back_what_it_did_not_commit()
+    {
+        var products = Enumerable.Range(4151, 20).ToList();
+        var ledger = await traffic.OpenLedgerAsync(products, 100);
+        var orders = OrderTraffic.RandomOrders(count: 1000, firstProduct: 4151, products: 20, maxLines: 2, maxQuantity: 3, seed: 8);
+
+        var burst = traffic.BurstAsync(orders, concurrency: 32);
+        var appliedBefore = await AppliedCountAsync();
+        await Poll.UntilAsync(async () => await AppliedCountAsync() > appliedBefore + 50, "the workers to apply orders");
+        await shop.StopAsync("orderworker-1"); // SIGTERM: the host's graceful stop
+        await shop.StartAgainAsync("orderworker-1");
+        var responses = await burst;
+
+        Assert.All(responses, r => Assert.True(r.Status == HttpStatusCode.Accepted, r.ToString()));
+        var accepted = responses.Select(r => r.OrderId!.Value).ToList();
+        await traffic.SettledAsync(accepted, DrainTimeout);
+        await traffic.AssertStockBalancesAsync(ledger);
+    }
+
+    [Fact]
     public async Task Broker_stopped_mid_stream_gives_503s_never_a_202_it_does_not_hold_and_every_accepted_order_is_applied()
     {
         var products = Enumerable.Range(4201, 20).ToList();
