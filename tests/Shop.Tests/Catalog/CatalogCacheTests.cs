@@ -149,14 +149,18 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
         }
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
-        var key = $"redis-back-{Guid.NewGuid():N}";
-        await Poll.UntilAsync(async () =>
+        // Every instance, asked directly, must cache in Redis again: recovery is per process.
+        for (var instance = 0; instance < TestShop.ApiInstances.Count; instance++)
         {
-            using var response = await edge.GetAsync($"/api/catalog/items?q={key}");
-            response.EnsureSuccessStatusCode();
-            var server = redis.GetServers().Single();
-            return server.Keys(pattern: $"*{key}*").Any();
-        }, "the API to write to Redis again");
+            using var api = new HttpClient { BaseAddress = new Uri($"http://localhost:{shop.Ports.ApiBase + instance}") };
+            await Poll.UntilAsync(async () =>
+            {
+                var key = $"redis-back-{Guid.NewGuid():N}";
+                using var response = await api.GetAsync($"/api/catalog/items?q={key}");
+                response.EnsureSuccessStatusCode();
+                return redis.GetServers().Single().Keys(pattern: $"*{key}*").Any();
+            }, $"{TestShop.ApiInstances[instance]} to write to Redis again");
+        }
         // Staff updates reach other instances over pub/sub: every instance must have re-subscribed too.
         await Poll.UntilAsync(async () => await InvalidationSubscribersAsync(redis) == TestShop.ApiInstances.Count,
             "every API instance to re-subscribe to catalog invalidations");

@@ -14,8 +14,8 @@ public sealed class BootTests(ShopFixture fixture)
         foreach (var resource in TestShop.LongRunningResources)
         {
             Assert.True(shop.Notifications.TryGetCurrentState(resource, out var state), $"{resource} has no state");
-            Assert.Equal(KnownResourceStates.Running, state.Snapshot.State?.Text);
-            Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, state.Snapshot.HealthStatus);
+            Assert.True(state.Snapshot.State?.Text == KnownResourceStates.Running && state.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy,
+                $"{resource} is {state.Snapshot.State?.Text}, {state.Snapshot.HealthStatus}");
         }
 
         Assert.True(shop.Notifications.TryGetCurrentState("migrations", out var migrations));
