@@ -24,16 +24,42 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
     public async Task<string> ConnectionStringAsync(string resource) =>
         await app.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"{resource} has no connection string.");
 
-    /// <summary>Stops a resource and waits for its process to be gone (the stop command's own answer can time out first).</summary>
+    /// <summary>
+    /// Stops a resource and waits for its processes to be gone: the orchestrator's pid is the <c>dotnet run</c>
+    /// launcher, and the service itself is its child.
+    /// </summary>
     public async Task StopAsync(string resource, CancellationToken token)
     {
         var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
         notifications.TryGetCurrentState(resource, out var current);
-        var pid = Convert.ToInt32(current!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value);
+        var launcher = Convert.ToInt32(current!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value);
+        var tree = Descendants(launcher).Prepend(launcher).ToList();
         await app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand, token);
-        while (File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z "))
+        while (tree.Any(pid => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ")))
         {
             await Task.Delay(100, token);
+        }
+    }
+
+    private static IEnumerable<int> Descendants(int parent) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(name => int.TryParse(name, out _))
+            .Select(int.Parse!)
+            .Where(pid => File.Exists($"/proc/{pid}/stat") && ParentOf(pid) == parent)
+            .SelectMany(child => Descendants(child).Prepend(child))
+            .ToList();
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 

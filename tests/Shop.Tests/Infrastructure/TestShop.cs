@@ -88,18 +88,54 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
             : throw new InvalidOperationException($"{resource} has no process id.");
 
     /// <summary>
-    /// Stops a resource and waits until its process is gone. The process, not the orchestrator's state, is the
+    /// Stops a resource and waits until its processes are gone. The processes, not the orchestrator's state, are the
     /// judge: the stop command can report a timeout, and the state of a stopped project is not always a terminal one.
     /// </summary>
     public async Task StopAsync(string resource)
     {
-        var pid = ProcessId(resource);
+        var tree = ProcessTree(ProcessId(resource));
         await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
-        await WaitForExitAsync(pid, resource);
+        await WaitForExitAsync(tree, resource);
     }
 
-    public static Task WaitForExitAsync(int pid, string what) =>
-        Poll.UntilAsync(() => !File.Exists($"/proc/{pid}/stat") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z "), $"{what} (pid {pid}) to exit");
+    /// <summary>
+    /// The process that runs a .NET service. The orchestrator starts projects through <c>dotnet run</c>, so the pid it
+    /// reports is a launcher; killing that would orphan the service, not kill it.
+    /// </summary>
+    public int ServiceProcessId(string resource) =>
+        ProcessTree(ProcessId(resource)).Single(pid =>
+            Path.GetFileName(File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[0]).StartsWith("Shop.", StringComparison.Ordinal));
+
+    /// <summary>A process and all its descendants, parents before children.</summary>
+    public static IReadOnlyList<int> ProcessTree(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (int.TryParse(Path.GetFileName(entry), out var pid))
+                {
+                    var stat = File.ReadAllText(Path.Combine(entry, "stat"));
+                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Exited while we looked.
+            }
+        }
+        var tree = new List<int> { root };
+        for (var i = 0; i < tree.Count; i++)
+        {
+            tree.AddRange(parents.Where(p => p.Value == tree[i]).Select(p => p.Key).Order());
+        }
+        return tree;
+    }
+
+    public static Task WaitForExitAsync(IReadOnlyList<int> processes, string what) =>
+        Poll.UntilAsync(() => processes.All(pid => !File.Exists($"/proc/{pid}/stat") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ")),
+            $"{what} (pids {string.Join(", ", processes)}) to exit");
 
     /// <summary>Starts a stopped resource again (the command can race the previous stop, hence the retries) and waits until it is healthy.</summary>
     public async Task StartAgainAsync(string resource)

@@ -35,10 +35,11 @@ public sealed class OrderFaultTests(ShopFixture fixture)
             // Kill while the worker has work: orders are arriving and being applied.
             var appliedBefore = await AppliedCountAsync();
             await Poll.UntilAsync(async () => await AppliedCountAsync() > appliedBefore + 50, "the workers to apply orders");
-            var pid = shop.ProcessId(worker);
-            Process.GetProcessById(pid).Kill(); // SIGKILL: no goodbye, no graceful stop
-            kills.Add($"{worker} at {await AppliedCountAsync()} applied");
-            await TestShop.WaitForExitAsync(pid, worker);
+            var tree = TestShop.ProcessTree(shop.ProcessId(worker));
+            var service = shop.ServiceProcessId(worker);
+            Process.GetProcessById(service).Kill(); // SIGKILL: no goodbye, no graceful stop
+            kills.Add($"{worker} (pid {service}) at {await AppliedCountAsync()} applied");
+            await TestShop.WaitForExitAsync(tree, worker);
             await shop.StartAgainAsync(worker);
         }
         var responses = await burst;
@@ -110,8 +111,8 @@ public sealed class OrderFaultTests(ShopFixture fixture)
         await using var stream = new OrderStream(shop, firstProduct: 4301);
         await stream.WaitForAcceptedAsync(100);
         // A fast shutdown (SIGINT), as an operator or a failover would do it: sessions are cut, the server goes away.
-        var postgres = shop.ProcessId("postgres");
-        Process.Start("kill", ["-INT", postgres.ToString()]).WaitForExit();
+        var postgres = TestShop.ProcessTree(shop.ProcessId("postgres"));
+        Process.Start("kill", ["-INT", postgres[0].ToString()]).WaitForExit();
         await TestShop.WaitForExitAsync(postgres, "postgres");
         await Task.Delay(TimeSpan.FromSeconds(20));
         await shop.StartAgainAsync("postgres");
