@@ -27,21 +27,25 @@ public sealed class OrderFaultTests(ShopFixture fixture)
         var ledger = await traffic.OpenLedgerAsync(products, 150);
         var orders = OrderTraffic.RandomOrders(count: 2000, firstProduct: 4101, products: 20, maxLines: 2, maxQuantity: 3, seed: 7);
 
-        var burst = traffic.BurstAsync(orders, concurrency: 32);
+        var answered = 0;
+        var burst = traffic.BurstAsync(orders, concurrency: 32, answered: () => Interlocked.Increment(ref answered));
         var kills = new List<string>();
-        for (var i = 0; i < 3; i++)
+        var restarts = new Dictionary<string, Task>();
+        foreach (var (mark, worker) in new[] { (400, "orderworker-1"), (900, "orderworker-2"), (1400, "orderworker-1") })
         {
-            var worker = TestShop.OrderWorkers[i % TestShop.OrderWorkers.Count];
-            // Kill while the worker has work: orders are arriving and being applied.
-            var appliedBefore = await AppliedCountAsync();
-            await Poll.UntilAsync(async () => await AppliedCountAsync() > appliedBefore + 50, "the workers to apply orders");
+            await Poll.UntilAsync(() => Volatile.Read(ref answered) >= mark, $"{mark} orders to be answered");
+            if (restarts.TryGetValue(worker, out var restarting))
+            {
+                await restarting;
+            }
             var tree = TestShop.ProcessTree(shop.ProcessId(worker));
             var service = shop.ServiceProcessId(worker);
             Process.GetProcessById(service).Kill(); // SIGKILL: no goodbye, no graceful stop
-            kills.Add($"{worker} (pid {service}) at {await AppliedCountAsync()} applied");
+            kills.Add($"{worker} (pid {service}) with {Volatile.Read(ref answered)} orders answered and {await AppliedCountAsync()} applied");
             await TestShop.WaitForExitAsync(tree, worker);
-            await shop.StartAgainAsync(worker);
+            restarts[worker] = shop.StartAgainAsync(worker);
         }
+        await Task.WhenAll(restarts.Values);
         var responses = await burst;
 
         Assert.All(responses, r => Assert.True(r.Status == HttpStatusCode.Accepted, r.ToString()));

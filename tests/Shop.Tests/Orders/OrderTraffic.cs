@@ -44,11 +44,11 @@ public sealed class OrderTraffic(TestShop shop)
     }
 
     /// <summary>Places the orders with the given concurrency, through the edge; never throws for a failed request.</summary>
-    public async Task<IReadOnlyList<OrderResponse>> BurstAsync(IReadOnlyList<OrderRequest> orders, int concurrency = 32, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<OrderResponse>> BurstAsync(IReadOnlyList<OrderRequest> orders, int concurrency = 32, Action? answered = null)
     {
         using var edge = shop.EdgeClient();
         var responses = new ConcurrentBag<OrderResponse>();
-        await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (order, _) =>
+        await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (order, _) =>
         {
             try
             {
@@ -59,6 +59,7 @@ public sealed class OrderTraffic(TestShop shop)
             {
                 responses.Add(new OrderResponse(order, 0, null, null));
             }
+            answered?.Invoke();
         });
         return [.. responses];
     }
