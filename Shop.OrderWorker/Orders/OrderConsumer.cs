@@ -77,6 +77,7 @@ public sealed class OrderConsumer(
 
     private async Task ApplyAsync(List<(Delivery Delivery, OrderMessage Order)> batch, Counter<long> applied, Counter<long> deadLettered, CancellationToken stoppingToken)
     {
+        var outage = 0;
         for (var attempt = 1; ; attempt++)
         {
             Exception failure;
@@ -102,7 +103,8 @@ public sealed class OrderConsumer(
             if (OrderApplier.IsTransient(failure) || !await applier.DatabaseIsUpAsync(CancellationToken.None))
             {
                 logger.LogWarning(failure, "Applying {Count} orders failed while the database was away; retrying", batch.Count);
-                attempt = 0; // Outages do not count against the messages.
+                attempt = 0; // Outages do not count against the messages,
+                outage++;    // but the waits between tries grow while one lasts.
             }
             else if (batch.Count > 1)
             {
@@ -128,7 +130,7 @@ public sealed class OrderConsumer(
 
             try
             {
-                await Task.Delay(Backoff(attempt), stoppingToken);
+                await Task.Delay(Backoff(Math.Max(attempt, outage)), stoppingToken);
             }
             catch (OperationCanceledException)
             {
