@@ -193,7 +193,7 @@ public sealed class OrderFaultTests(ShopFixture fixture)
                 {
                     var order = OrderTraffic.RandomOrders(1, firstProduct, 20, 2, 2, Interlocked.Increment(ref sequence) * 8 + lane)[0];
                     var sent = clock.Elapsed;
-                    var response = await SendAsync(edge, order);
+                    var response = await OrderTraffic.SendAsync(edge, order);
                     responses.Enqueue(new Exchange(response, sent, clock.Elapsed));
                     if (response.Status == HttpStatusCode.Accepted)
                     {
@@ -205,19 +205,6 @@ public sealed class OrderFaultTests(ShopFixture fixture)
                     }
                 }
             })).ContinueWith(_ => edge.Dispose());
-        }
-
-        private static async Task<OrderResponse> SendAsync(HttpClient edge, OrderRequest order)
-        {
-            try
-            {
-                using var response = await OrderTraffic.PostAsync(edge, order);
-                return await OrderTraffic.ReadAsync(order, response);
-            }
-            catch (HttpRequestException)
-            {
-                return new OrderResponse(order, 0, null, null);
-            }
         }
 
         public int AcceptedCount => Volatile.Read(ref accepted);

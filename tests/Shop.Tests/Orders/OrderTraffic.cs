@@ -36,7 +36,21 @@ public sealed class OrderTraffic(TestShop shop)
         return await client.SendAsync(request);
     }
 
-    public static async Task<OrderResponse> ReadAsync(OrderRequest order, HttpResponseMessage response)
+    /// <summary>One order, its answer read; a connection failure is status 0 rather than an exception.</summary>
+    public static async Task<OrderResponse> SendAsync(HttpClient client, OrderRequest order)
+    {
+        try
+        {
+            using var response = await PostAsync(client, order);
+            return await ReadAsync(order, response);
+        }
+        catch (HttpRequestException)
+        {
+            return new OrderResponse(order, 0, null, null);
+        }
+    }
+
+    private static async Task<OrderResponse> ReadAsync(OrderRequest order, HttpResponseMessage response)
     {
         var accepted = response.StatusCode == HttpStatusCode.Accepted ? await response.Content.ReadFromJsonAsync<OrderAcceptedDto>() : null;
         var problem = response.StatusCode == HttpStatusCode.Accepted ? null : await response.Content.ReadAsStringAsync();
@@ -50,15 +64,7 @@ public sealed class OrderTraffic(TestShop shop)
         var responses = new ConcurrentBag<OrderResponse>();
         await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (order, _) =>
         {
-            try
-            {
-                using var response = await PostAsync(edge, order);
-                responses.Add(await ReadAsync(order, response));
-            }
-            catch (HttpRequestException)
-            {
-                responses.Add(new OrderResponse(order, 0, null, null));
-            }
+            responses.Add(await SendAsync(edge, order));
             answered?.Invoke();
         });
         return [.. responses];
