@@ -2,6 +2,7 @@ using Shop.Api.Admin;
 using Shop.Api.Catalog;
 using Shop.Api.Orders;
 using Shop.Api.Platform;
+using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Assets;
 
@@ -30,5 +31,8 @@ public static class Extensions
         builder.AddCatalog();
         builder.AddAdmin();
         builder.AddOrders();
+        builder.AddWaitingRoom();
+        builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(options =>
+            options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
     }
 }

@@ -3,6 +3,7 @@ using Shop.Api.Admin;
 using Shop.Api.Catalog;
 using Shop.Api.Orders;
 using Shop.Api.Platform;
+using Shop.Api.WaitingRoom;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,12 +12,15 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+// The edge (on loopback, a known proxy by default) sets X-Forwarded-For to the client's address; per-IP join limits use it.
+app.UseForwardedHeaders();
 app.UseServedByHeader();
 app.UseDefaultProblemDetails();
 
 app.MapPlatformApi();
 app.MapCatalogApi();
 app.MapOrdersApi();
+app.MapWaitingRoomApi();
 app.MapAdminApi();
 app.MapDefaultEndpoints();
 

@@ -12,6 +12,8 @@ var migrations = builder.AddProject<Projects.Shop_MigrationService>("migrations"
     .WithConnection(infrastructure.Blobs);
 
 var adminKey = builder.AddParameter("admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+// Signs waiting-room tickets and admissions; the API issues them, the storefront and the order workers check them.
+var waitingRoomKey = builder.AddParameter("waitingroom-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
 var apis = Enumerable.Range(1, settings.ApiReplicas)
     .Select(instance => builder.AddService<Projects.Shop_Api>($"api-{instance}", settings.Ports.ApiBase + instance - 1)
@@ -20,17 +22,20 @@ var apis = Enumerable.Range(1, settings.ApiReplicas)
         .WithConnection(infrastructure.RabbitMQ)
         .WithConnection(infrastructure.Blobs)
         .WithEnvironment("Admin__Key", adminKey)
+        .WithWaitingRoom(waitingRoomKey, settings.WaitingRoom)
         .WaitForCompletion(migrations))
     .ToList();
 
 var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web)
-    .WithConnection(infrastructure.Redis);
+    .WithConnection(infrastructure.Redis)
+    .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey);
 
 for (var instance = 1; instance <= settings.OrderWorkers; instance++)
 {
     builder.AddService<Projects.Shop_OrderWorker>($"orderworker-{instance}")
         .WithConnection(infrastructure.Primary)
         .WithConnection(infrastructure.RabbitMQ)
+        .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
         .WaitForCompletion(migrations);
 }
 

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Shop.Data.Catalog;
 using Shop.Data.Orders;
+using Shop.Data.Sales;
 
 namespace Shop.Data;
 
@@ -12,6 +13,7 @@ public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbC
     public DbSet<Order> Orders => Set<Order>();
     public DbSet<OrderLine> OrderLines => Set<OrderLine>();
     public DbSet<AppliedOrder> AppliedOrders => Set<AppliedOrder>();
+    public DbSet<Sale> Sales => Set<Sale>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.HasPostgresExtension("pg_trgm")

@@ -5,7 +5,8 @@ namespace Shop.Messaging;
 
 /// <summary>
 /// An accepted order on its way to the worker. It carries everything needed to apply it (prices were fixed by the
-/// API at intake), so the worker never has to ask the API anything.
+/// API at intake), so the worker never has to ask the API anything. An order placed during a sale carries the sale
+/// and the signed admission it was placed with; the worker checks that again before it takes stock.
 /// </summary>
 public sealed record OrderMessage(
     Guid OrderId,
@@ -15,7 +16,9 @@ public sealed record OrderMessage(
     IReadOnlyList<OrderMessageLine> Lines,
     decimal Total,
     string Currency,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    string? SaleId = null,
+    string? AdmissionToken = null)
 {
     public const int MaxLines = 20;
     public const int MaxQuantity = 10;
@@ -53,6 +56,7 @@ public sealed record OrderMessage(
             return $"every line needs a product, a quantity of 1 to {MaxQuantity} and a positive price";
         if (Lines.Select(l => l.ProductId).Distinct().Count() != Lines.Count) return "a product appears twice";
         if (string.IsNullOrEmpty(Currency) || Currency.Length != 3) return "currency is missing";
+        if ((SaleId is null) != (AdmissionToken is null)) return "a sale order needs both its sale id and its admission";
         return null;
     }
 }

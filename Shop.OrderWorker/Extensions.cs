@@ -1,4 +1,5 @@
 using Shop.Data;
+using Shop.Messaging;
 using Shop.OrderWorker.Orders;
 
 namespace Shop.OrderWorker;
@@ -13,6 +14,9 @@ public static class Extensions
 
         builder.Services.AddOptions<OrderWorkerOptions>().BindConfiguration(OrderWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
+        // The same secret the API signs admissions with (the AppHost's waitingroom-key): sale orders are checked again here.
+        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IConfiguration>()["WaitingRoom:SigningKey"]
+            ?? throw new InvalidOperationException("WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")));
         builder.Services.AddSingleton<OrderApplier>();
         builder.Services.AddHostedService<OrderConsumer>();
     }

@@ -22,6 +22,7 @@ public static class AdminCatalogApi
     {
         var admin = app.MapGroup("/api/admin").WithTags("Admin").AddEndpointFilter<AdminKeyFilter>();
         admin.MapPut("/catalog/items/{id}", UpdateItem).WithName("UpdateCatalogItem");
+        admin.MapSalesAdmin();
         return app;
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Orders;
 using Shop.Messaging;
@@ -12,15 +13,17 @@ namespace Shop.Api.Orders;
 /// Turns a valid request into an order the broker holds. The row is written first (status Pending) so that the
 /// idempotency key is claimed atomically by Postgres; the order becomes Accepted only after the broker's confirm.
 /// </summary>
-public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, TimeProvider clock, ILogger<OrderIntake> logger)
+public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, WaitingRoomStore waitingRoom, TimeProvider clock, ILogger<OrderIntake> logger)
 {
     public abstract record Outcome;
     public sealed record Placed(Guid OrderId) : Outcome;
     public sealed record KeyReused : Outcome;
     public sealed record UnknownProducts(IReadOnlyList<int> LineIndexes) : Outcome;
+    /// <summary>The admission has already been used for as many orders as the sale allows.</summary>
+    public sealed record AdmissionUsed(int OrdersPerAdmission) : Outcome;
 
     public async Task<Outcome> PlaceAsync(string idempotencyKey, OrderCustomer customer, IReadOnlyList<(int ProductId, int Quantity)> items,
-        CancellationToken cancellationToken)
+        AdmissionGate.Admitted? admission, CancellationToken cancellationToken)
     {
         var prices = await PricesAsync(items.Select(i => i.ProductId).ToArray(), cancellationToken);
         var unknown = items.Select((item, index) => (item, index)).Where(x => !prices.ContainsKey(x.item.ProductId)).Select(x => x.index).ToList();
@@ -32,24 +35,40 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Time
         var hash = RequestHash(customer, items);
         var lines = items.Select(i => new OrderMessageLine(i.ProductId, i.Quantity, prices[i.ProductId].Price)).ToList();
         var order = new OrderMessage(Guid.CreateVersion7(), idempotencyKey, hash, customer, lines,
-            lines.Sum(l => l.UnitPrice * l.Quantity), prices[items[0].ProductId].Currency, clock.GetUtcNow());
+            lines.Sum(l => l.UnitPrice * l.Quantity), prices[items[0].ProductId].Currency, clock.GetUtcNow(),
+            admission?.Sale.Id, admission?.Token);
 
-        if (!await TryInsertAsync(order, cancellationToken))
+        // During a sale each of the admission's allowed orders is a numbered slot with a unique index on it, so two
+        // orders racing on one admission cannot both take the same slot, with or without Redis.
+        short? slot = admission is null ? null : (short)1;
+        var republish = false;
+        while (!await TryInsertAsync(order, admission?.Claims.TicketId, slot, cancellationToken))
         {
             // Someone used this key before (or is using it right now): same body → same order, else refuse.
-            var existing = await ExistingAsync(idempotencyKey, cancellationToken);
-            if (existing.RequestHash != hash)
+            if (await ExistingAsync(idempotencyKey, cancellationToken) is { } existing)
             {
-                return new KeyReused();
+                if (existing.RequestHash != hash)
+                {
+                    return new KeyReused();
+                }
+                if (existing.Status != OrderStatus.Pending)
+                {
+                    return new Placed(existing.Id);
+                }
+                // Not confirmed yet: publish our own copy and wait for our own confirm. The worker applies an order id
+                // once, so two copies in the queue are harmless, while a 202 without a confirmed copy would not be.
+                order = existing.ToMessage(admission);
+                republish = true;
+                break;
             }
-            if (existing.Status != OrderStatus.Pending)
+            if (admission is null || slot >= admission.Sale.OrdersPerAdmission)
             {
-                return new Placed(existing.Id);
+                return new AdmissionUsed(admission?.Sale.OrdersPerAdmission ?? 0);
             }
-            // Not confirmed yet: publish our own copy and wait for our own confirm. The worker applies an order id
-            // once, so two copies in the queue are harmless, while a 202 without a confirmed copy would not be.
-            order = existing.ToMessage();
+            slot++;
         }
+        // The admission's last allowed order ends the shopper's session, which frees the slot for the next in line.
+        var endsSession = admission is not null && !republish && slot >= admission.Sale.OrdersPerAdmission;
 
         await publisher.PublishAsync(order, cancellationToken);
         try
@@ -62,6 +81,10 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Time
             // The broker holds the order, so it is accepted whatever happens here: the worker settles the row later.
             logger.LogWarning(e, "Order {OrderId} is accepted but could not be marked so yet", order.OrderId);
         }
+        if (endsSession)
+        {
+            await EndSessionAsync(admission!);
+        }
         return new Placed(order.OrderId);
     }
 
@@ -71,15 +94,30 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Time
             .Select(p => new { p.Id, p.Price, p.Currency }).ToListAsync(cancellationToken))
         .ToDictionary(p => p.Id, p => (p.Price, p.Currency));
 
-    private async Task<bool> TryInsertAsync(OrderMessage order, CancellationToken cancellationToken)
+    /// <summary>The shopper has ordered: the slot goes to the next in line. Best effort, the session expires anyway.</summary>
+    private async Task EndSessionAsync(AdmissionGate.Admitted admission)
     {
-        // One statement, so the order and its lines appear together or not at all.
+        try
+        {
+            await waitingRoom.EndSessionAsync(admission.Sale.Id, admission.Claims.Position);
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            logger.LogWarning(e, "Could not end the waiting-room session of position {Position}; it ends when it expires", admission.Claims.Position);
+        }
+    }
+
+    private async Task<bool> TryInsertAsync(OrderMessage order, string? admissionTicket, short? admissionSlot, CancellationToken cancellationToken)
+    {
+        // One statement, so the order and its lines appear together or not at all. DO NOTHING covers both the
+        // idempotency key and the admission slot; the caller tells the two apart.
         var inserted = await db.Database.ExecuteSqlAsync($"""
             WITH new_order AS (
-                INSERT INTO orders (id, idempotency_key, request_hash, customer_email, customer_name, status, total, currency, created_at)
+                INSERT INTO orders (id, idempotency_key, request_hash, customer_email, customer_name, status, total, currency, created_at,
+                                    sale_id, admission_ticket, admission_slot)
                 VALUES ({order.OrderId}, {order.IdempotencyKey}, {order.RequestHash}, {order.Customer.Email}, {order.Customer.Name},
-                        {OrderStatus.Pending}, {order.Total}, {order.Currency}, {order.CreatedAt})
-                ON CONFLICT (idempotency_key) DO NOTHING
+                        {OrderStatus.Pending}, {order.Total}, {order.Currency}, {order.CreatedAt}, {order.SaleId}, {admissionTicket}, {admissionSlot})
+                ON CONFLICT DO NOTHING
                 RETURNING id)
             INSERT INTO order_lines (order_id, product_id, quantity, unit_price)
             SELECT new_order.id, line.product_id, line.quantity, line.unit_price
@@ -89,8 +127,8 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Time
         return inserted > 0;
     }
 
-    private async Task<Order> ExistingAsync(string idempotencyKey, CancellationToken cancellationToken) =>
-        await db.Orders.AsNoTracking().Include(o => o.Lines).SingleAsync(o => o.IdempotencyKey == idempotencyKey, cancellationToken);
+    private async Task<Order?> ExistingAsync(string idempotencyKey, CancellationToken cancellationToken) =>
+        await db.Orders.AsNoTracking().Include(o => o.Lines).SingleOrDefaultAsync(o => o.IdempotencyKey == idempotencyKey, cancellationToken);
 
     /// <summary>What makes two requests "the same order": who orders which products in which quantities.</summary>
     private static string RequestHash(OrderCustomer customer, IEnumerable<(int ProductId, int Quantity)> items)
@@ -104,8 +142,13 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Time
 
 internal static class OrderMapping
 {
-    public static OrderMessage ToMessage(this Order order) => new(order.Id, order.IdempotencyKey, order.RequestHash,
-        new OrderCustomer(order.CustomerEmail, order.CustomerName),
-        order.Lines.OrderBy(l => l.ProductId).Select(l => new OrderMessageLine(l.ProductId, l.Quantity, l.UnitPrice)).ToList(),
-        order.Total, order.Currency, order.CreatedAt);
+    /// <summary>The message for an order already written; it carries the admission only when this request brought the same one.</summary>
+    public static OrderMessage ToMessage(this Order order, AdmissionGate.Admitted? admission)
+    {
+        var sameAdmission = admission is not null && order.SaleId == admission.Sale.Id && order.AdmissionTicket == admission.Claims.TicketId;
+        return new(order.Id, order.IdempotencyKey, order.RequestHash,
+            new OrderCustomer(order.CustomerEmail, order.CustomerName),
+            order.Lines.OrderBy(l => l.ProductId).Select(l => new OrderMessageLine(l.ProductId, l.Quantity, l.UnitPrice)).ToList(),
+            order.Total, order.Currency, order.CreatedAt, sameAdmission ? admission!.Sale.Id : null, sameAdmission ? admission!.Token : null);
+    }
 }

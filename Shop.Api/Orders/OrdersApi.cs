@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Shop.Api.Catalog;
+using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Orders;
 using Shop.Messaging;
@@ -31,8 +32,14 @@ public static class OrdersApi
 
     /// <remarks>The body is read by hand so that malformed JSON gets a 400 naming where it broke.</remarks>
     public static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>> PlaceOrder(
-        HttpRequest request, OrderIntake intake, IOptions<OrderOptions> options, CancellationToken cancellationToken)
+        HttpRequest request, OrderIntake intake, AdmissionGate gate, IOptions<OrderOptions> options, CancellationToken cancellationToken)
     {
+        var admission = gate.Check(request);
+        if (admission is AdmissionGate.Refused refused)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Admission required", detail: refused.Detail,
+                extensions: new Dictionary<string, object?> { ["reason"] = refused.Reason });
+        }
         var errors = new Dictionary<string, string[]>();
         var key = request.Headers[IdempotencyKeyHeader].ToString();
         if (request.Headers[IdempotencyKeyHeader].Count != 1 || !IsValidKey(key))
@@ -65,7 +72,7 @@ public static class OrdersApi
 
         try
         {
-            return await intake.PlaceAsync(key, customer!, items, cancellationToken) switch
+            return await intake.PlaceAsync(key, customer!, items, admission as AdmissionGate.Admitted, cancellationToken) switch
             {
                 OrderIntake.Placed placed => TypedResults.Accepted(StatusUrl(placed.OrderId),
                     new OrderAccepted(placed.OrderId, OrderStatus.Accepted, StatusUrl(placed.OrderId))),
@@ -75,6 +82,9 @@ public static class OrdersApi
                 OrderIntake.UnknownProducts unknown => TypedResults.ValidationProblem(
                     unknown.LineIndexes.ToDictionary(i => $"items[{i}].productId", i => new[] { $"There is no product with id {items[i].ProductId}." }),
                     detail: "Some products in the order do not exist.", title: "The request has invalid values."),
+                OrderIntake.AdmissionUsed used => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Admission already used",
+                    detail: $"This admission allows {used.OrdersPerAdmission} order(s) and has been used for them. Join the waiting room again for another.",
+                    extensions: new Dictionary<string, object?> { ["reason"] = "used" }),
                 var other => throw new InvalidOperationException($"Unexpected intake outcome {other}"),
             };
         }

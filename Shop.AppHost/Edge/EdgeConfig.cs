@@ -84,7 +84,9 @@ public static class EdgeConfig
 
                     proxy_http_version 1.1;
                     proxy_set_header Host $host;
-                    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                    # The client's address as the edge saw it, replacing whatever X-Forwarded-For the client sent:
+                    # per-IP limits behind the edge must not be fooled by a forged header.
+                    proxy_set_header X-Forwarded-For $remote_addr;
                     proxy_set_header X-Forwarded-Proto $scheme;
 
                     location = {{HealthPath}} {

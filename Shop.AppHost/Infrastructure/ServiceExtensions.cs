@@ -12,4 +12,12 @@ public static class ServiceExtensions
             .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: port is null)
             .WithEnvironment("Shop__Service__InstanceName", name)
             .WithHttpHealthCheck("/health");
+
+    public static IResourceBuilder<ProjectResource> WithWaitingRoom(
+        this IResourceBuilder<ProjectResource> api, IResourceBuilder<ParameterResource> signingKey, WaitingRoomSettings settings) =>
+        api.WithEnvironment("WaitingRoom__SigningKey", signingKey)
+            .WithEnvironment("WaitingRoom__AbandonAfter", TimeSpan.FromSeconds(settings.AbandonAfterSeconds).ToString("c"))
+            .WithEnvironment("WaitingRoom__JoinLimit", settings.JoinLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("WaitingRoom__JoinLimitWindow", TimeSpan.FromSeconds(settings.JoinLimitWindowSeconds).ToString("c"))
+            .WithEnvironment("WaitingRoom__BacklogThreshold", settings.BacklogThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

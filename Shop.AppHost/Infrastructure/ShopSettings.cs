@@ -30,6 +30,21 @@ public sealed class ShopSettings
 
     [Required]
     public ShopPorts Ports { get; set; } = new();
+
+    [Required]
+    public WaitingRoomSettings WaitingRoom { get; set; } = new();
+}
+
+/// <summary>Waiting-room knobs the AppHost hands every API instance (as <c>WaitingRoom__*</c>); sales set the rest.</summary>
+public sealed class WaitingRoomSettings
+{
+    /// <summary>A waiter silent this long is skipped when its turn comes.</summary>
+    [Range(1, 3600)] public int AbandonAfterSeconds { get; set; } = 120;
+    /// <summary>New joins per client IP per window, across all instances.</summary>
+    [Range(1, 1_000_000)] public int JoinLimit { get; set; } = 20;
+    [Range(1, 3600)] public int JoinLimitWindowSeconds { get; set; } = 10;
+    /// <summary>Order messages waiting above which admission slows down.</summary>
+    [Range(1, 10_000_000)] public int BacklogThreshold { get; set; } = 2000;
 }
 
 /// <summary>Fixed ports, so a person can bookmark them and tests can move all of them out of the way at once.</summary>

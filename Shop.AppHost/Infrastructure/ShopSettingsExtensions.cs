@@ -11,6 +11,7 @@ public static class ShopSettingsExtensions
         var settings = builder.Configuration.GetSection(ShopSettings.SectionName).Get<ShopSettings>() ?? new ShopSettings();
         Validate(settings);
         Validate(settings.Ports);
+        Validate(settings.WaitingRoom);
         if (settings.Infrastructure == InfrastructureMode.Auto)
         {
             settings.Infrastructure = ContainerRuntimeAnswers() ? InfrastructureMode.Containers : InfrastructureMode.Local;

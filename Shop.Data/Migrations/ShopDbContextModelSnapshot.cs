@@ -154,6 +154,15 @@ namespace Shop.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<short?>("AdmissionSlot")
+                        .HasColumnType("smallint")
+                        .HasColumnName("admission_slot");
+
+                    b.Property<string>("AdmissionTicket")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("admission_ticket");
+
                     b.Property<DateTimeOffset?>("AppliedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("applied_at");
@@ -197,6 +206,11 @@ namespace Shop.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("request_hash");
 
+                    b.Property<string>("SaleId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sale_id");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -216,6 +230,14 @@ namespace Shop.Data.Migrations
                     b.HasIndex("IdempotencyKey")
                         .IsUnique()
                         .HasDatabaseName("ix_orders_idempotency_key");
+
+                    b.HasIndex("SaleId", "AdmissionTicket", "AdmissionSlot")
+                        .IsUnique()
+                        .HasDatabaseName("ix_orders_sale_id_admission_ticket_admission_slot");
+
+                    b.HasIndex(new[] { "CreatedAt" }, "AcceptedByCreatedAt")
+                        .HasDatabaseName("ix_orders_accepted_created_at")
+                        .HasFilter("status = 'Accepted'");
 
                     b.ToTable("orders", null, t =>
                         {
@@ -250,6 +272,83 @@ namespace Shop.Data.Migrations
                     b.ToTable("order_lines", null, t =>
                         {
                             t.HasCheckConstraint("ck_order_lines_quantity", "quantity BETWEEN 1 AND 10");
+                        });
+                });
+
+            modelBuilder.Entity("Shop.Data.Sales.Sale", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<int>("AdmissionsPerMinute")
+                        .HasColumnType("integer")
+                        .HasColumnName("admissions_per_minute");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<DateTimeOffset>("EndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ends_at");
+
+                    b.Property<int>("MaxActiveShoppers")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_active_shoppers");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("OrdersPerAdmission")
+                        .HasColumnType("integer")
+                        .HasColumnName("orders_per_admission");
+
+                    b.Property<bool>("Paused")
+                        .HasColumnType("boolean")
+                        .HasColumnName("paused");
+
+                    b.Property<string>("QueueMode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("queue_mode");
+
+                    b.Property<int>("SessionMinutes")
+                        .HasColumnType("integer")
+                        .HasColumnName("session_minutes");
+
+                    b.Property<DateTimeOffset>("StartsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("starts_at");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("WhenRedisDown")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("when_redis_down");
+
+                    b.HasKey("Id")
+                        .HasName("pk_sales");
+
+                    b.HasIndex("EndsAt")
+                        .HasDatabaseName("ix_sales_ends_at");
+
+                    b.ToTable("sales", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_sales_queue_mode", "queue_mode IN ('Fifo', 'PreQueueLottery')");
+
+                            t.HasCheckConstraint("ck_sales_when_redis_down", "when_redis_down IN ('Closed', 'Open')");
+
+                            t.HasCheckConstraint("ck_sales_window", "ends_at > starts_at");
                         });
                 });
 

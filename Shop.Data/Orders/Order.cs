@@ -18,6 +18,11 @@ public sealed class Order
     public required string Currency { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? AppliedAt { get; set; }
+    /// <summary>The sale this order was placed in, with the waiting-room ticket whose admission allowed it.</summary>
+    public string? SaleId { get; set; }
+    public string? AdmissionTicket { get; set; }
+    /// <summary>Which of the admission's allowed orders this is (1-based); unique per ticket, so none is used twice.</summary>
+    public short? AdmissionSlot { get; set; }
     public List<OrderLine> Lines { get; set; } = [];
 }
 
@@ -45,4 +50,6 @@ public static class OrderStatus
     public const string Rejected = "Rejected";
 
     public const string SoldOut = "sold_out";
+    /// <summary>The admission the order carried did not verify when the worker checked it again.</summary>
+    public const string AdmissionInvalid = "admission_invalid";
 }

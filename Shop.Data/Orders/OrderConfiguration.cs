@@ -22,6 +22,11 @@ internal sealed class OrderConfiguration : IEntityTypeConfiguration<Order>
         // Two requests with one key must land on one row, however close together they arrive.
         order.HasIndex(o => o.IdempotencyKey).IsUnique();
         order.HasIndex(o => o.CreatedAt);
+        order.Property(o => o.SaleId).HasMaxLength(64);
+        order.Property(o => o.AdmissionTicket).HasMaxLength(32);
+        order.HasIndex(o => new { o.SaleId, o.AdmissionTicket, o.AdmissionSlot }).IsUnique();
+        // The waiting room's health check asks for the oldest order still waiting for the worker, every second.
+        order.HasIndex([nameof(Order.CreatedAt)], "AcceptedByCreatedAt").HasDatabaseName("ix_orders_accepted_created_at").HasFilter($"status = '{OrderStatus.Accepted}'");
         order.HasMany(o => o.Lines).WithOne().HasForeignKey(l => l.OrderId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -11,7 +11,7 @@ public sealed record AppliedOutcome(Guid OrderId, string Status, string? Reason)
 /// Applies a batch of orders in one Postgres transaction: a dedup row per order id, then for each new order a
 /// conditional stock decrement per line inside a savepoint, so an order takes all its units or none.
 /// </summary>
-public sealed class OrderApplier(NpgsqlDataSource dataSource)
+public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses passes)
 {
     /// <returns>What happened to each order that was new; orders applied before (redeliveries, copies) are left out.</returns>
     public async Task<IReadOnlyList<AppliedOutcome>> ApplyAsync(IReadOnlyList<OrderMessage> batch, CancellationToken cancellationToken)
@@ -31,12 +31,22 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource)
         var outcomes = new List<AppliedOutcome>(orders.Count);
         foreach (var order in orders)
         {
-            outcomes.Add(await TakeStockAsync(connection, order, cancellationToken));
+            outcomes.Add(AdmissionHolds(order)
+                ? await TakeStockAsync(connection, order, cancellationToken)
+                : new AppliedOutcome(order.OrderId, OrderStatus.Rejected, OrderStatus.AdmissionInvalid));
         }
         await RecordAsync(connection, orders, outcomes, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return outcomes;
     }
+
+    /// <summary>
+    /// A sale order's admission is checked again here, so a message that reached the queue without passing the API's
+    /// gate (or with a forged or borrowed admission) takes no stock. It must have been valid when the order was placed.
+    /// </summary>
+    private bool AdmissionHolds(OrderMessage order) =>
+        order.SaleId is null
+        || (passes.TryReadAdmission(order.AdmissionToken, out var claims) && claims.SaleId == order.SaleId && claims.ExpiresAt >= order.CreatedAt);
 
     /// <summary>The dedup step: only order ids never applied before come back.</summary>
     private static async Task<HashSet<Guid>> ClaimAsync(NpgsqlConnection connection, IReadOnlyList<OrderMessage> batch, CancellationToken cancellationToken)
@@ -103,10 +113,11 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource)
             BatchCommands =
             {
                 new NpgsqlBatchCommand("""
-                    INSERT INTO orders (id, idempotency_key, request_hash, customer_email, customer_name, status, reason, total, currency, created_at, applied_at)
-                    SELECT o.id, o.key, o.hash, o.email, o.name, o.status, o.reason, o.total, o.currency, o.created_at, now()
-                    FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                        AS o(id, key, hash, email, name, status, reason, total, currency, created_at)
+                    INSERT INTO orders (id, idempotency_key, request_hash, customer_email, customer_name, status, reason, total, currency, created_at,
+                                        sale_id, applied_at)
+                    SELECT o.id, o.key, o.hash, o.email, o.name, o.status, o.reason, o.total, o.currency, o.created_at, o.sale_id, now()
+                    FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                        AS o(id, key, hash, email, name, status, reason, total, currency, created_at, sale_id)
                     ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason, applied_at = excluded.applied_at
                     """)
                 {
@@ -122,6 +133,7 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource)
                         new() { Value = orders.Select(o => o.Total).ToArray() },
                         new() { Value = orders.Select(o => o.Currency).ToArray() },
                         new() { Value = orders.Select(o => o.CreatedAt).ToArray() },
+                        new() { Value = orders.Select(o => o.SaleId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
                     },
                 },
                 new NpgsqlBatchCommand("""

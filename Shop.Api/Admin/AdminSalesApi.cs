@@ -1,0 +1,142 @@
+using Microsoft.EntityFrameworkCore;
+using Shop.Api.Catalog;
+using Shop.Api.WaitingRoom;
+using Shop.Data;
+using Shop.Data.Sales;
+
+namespace Shop.Api.Admin;
+
+/// <summary>Staff create, change, pause and end sale events; every API instance picks a change up within a second.</summary>
+public static class AdminSalesApi
+{
+    public static RouteGroupBuilder MapSalesAdmin(this RouteGroupBuilder admin)
+    {
+        var sales = admin.MapGroup("/sales");
+        sales.MapPut("/{saleId}", PutSale).WithName("PutSale");
+        sales.MapPost("/{saleId}/pause", (string saleId, ShopDbContext db, SaleDirectory directory, TimeProvider clock, CancellationToken ct) =>
+            SetPausedAsync(saleId, true, db, directory, clock, ct)).WithName("PauseSale");
+        sales.MapPost("/{saleId}/resume", (string saleId, ShopDbContext db, SaleDirectory directory, TimeProvider clock, CancellationToken ct) =>
+            SetPausedAsync(saleId, false, db, directory, clock, ct)).WithName("ResumeSale");
+        sales.MapDelete("/{saleId}", EndSale).WithName("EndSale");
+        sales.MapGet("/{saleId}/stats", Stats).WithName("SaleStats");
+        return admin;
+    }
+
+    public static async Task<Results<Created<SaleResponse>, Ok<SaleResponse>, ValidationProblem, ProblemHttpResult>> PutSale(
+        string saleId, SaleDefinition definition, ShopDbContext db, SaleDirectory directory, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var errors = Validate(saleId, definition);
+        if (errors.Count > 0)
+        {
+            return CatalogApi.Invalid(errors);
+        }
+        var sale = await db.Sales.SingleOrDefaultAsync(s => s.Id == saleId, cancellationToken);
+        if (sale?.EndedAt is not null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Sale ended",
+                detail: $"The sale {saleId} has been ended and cannot change; create a sale with a new id.");
+        }
+        var created = sale is null;
+        sale ??= db.Sales.Add(new Sale { Id = saleId, Name = "", QueueMode = "", WhenRedisDown = "" }).Entity;
+        sale.Name = definition.Name!.Trim();
+        sale.StartsAt = definition.StartsAt!.Value;
+        sale.EndsAt = definition.EndsAt!.Value;
+        sale.AdmissionsPerMinute = definition.AdmissionsPerMinute!.Value;
+        sale.MaxActiveShoppers = definition.MaxActiveShoppers!.Value;
+        sale.SessionMinutes = definition.SessionMinutes!.Value;
+        sale.QueueMode = definition.QueueMode ?? SaleQueueModes.Fifo;
+        sale.WhenRedisDown = definition.WhenRedisDown ?? RedisDownPolicies.Closed;
+        sale.OrdersPerAdmission = definition.OrdersPerAdmission ?? 1;
+        sale.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        await directory.TryRefreshAsync(cancellationToken);
+
+        var response = ToResponse(sale, clock.GetUtcNow());
+        return created ? TypedResults.Created($"/api/admin/sales/{saleId}", response) : TypedResults.Ok(response);
+    }
+
+    private static async Task<Results<Ok<SaleResponse>, ProblemHttpResult>> SetPausedAsync(
+        string saleId, bool paused, ShopDbContext db, SaleDirectory directory, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var sale = await db.Sales.SingleOrDefaultAsync(s => s.Id == saleId && s.EndedAt == null, cancellationToken);
+        if (sale is null)
+        {
+            return SaleNotFound(saleId);
+        }
+        sale.Paused = paused;
+        sale.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        await directory.TryRefreshAsync(cancellationToken);
+        return TypedResults.Ok(ToResponse(sale, clock.GetUtcNow()));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> EndSale(
+        string saleId, ShopDbContext db, SaleDirectory directory, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var ended = await db.Sales.Where(s => s.Id == saleId && s.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now).SetProperty(x => x.UpdatedAt, now), cancellationToken);
+        if (ended == 0)
+        {
+            return SaleNotFound(saleId);
+        }
+        await directory.TryRefreshAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<SaleStats>, ProblemHttpResult>> Stats(
+        string saleId, ShopDbContext db, WaitingRoomStore store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var sale = await db.Sales.AsNoTracking().SingleOrDefaultAsync(s => s.Id == saleId, cancellationToken);
+        if (sale is null)
+        {
+            return SaleNotFound(saleId);
+        }
+        try
+        {
+            var counts = await store.CountsAsync(sale, clock.GetUtcNow());
+            var factor = await store.RateFactorAsync();
+            return TypedResults.Ok(new SaleStats(counts.Joined, counts.Waiting, counts.Admitted, counts.Active, counts.Abandoned,
+                sale.AdmissionsPerMinute, sale.Paused ? 0 : Math.Round(sale.AdmissionsPerMinute * factor, 1), sale.Paused));
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Statistics unavailable",
+                detail: "The waiting room's store (Redis) is not answering; its figures live there. Try again shortly.");
+        }
+    }
+
+    private static SaleResponse ToResponse(Sale sale, DateTimeOffset now) => new(sale.Id, sale.Name, sale.StartsAt, sale.EndsAt,
+        sale.AdmissionsPerMinute, sale.MaxActiveShoppers, sale.SessionMinutes, sale.QueueMode, sale.WhenRedisDown, sale.OrdersPerAdmission,
+        sale.Paused, sale.IsLive(now));
+
+    private static ProblemHttpResult SaleNotFound(string saleId) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound,
+        title: "Sale not found", detail: $"There is no running or upcoming sale with id {saleId}.");
+
+    private static Dictionary<string, string[]> Validate(string saleId, SaleDefinition d)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Check(bool ok, string field, string message)
+        {
+            if (!ok) errors[field] = [message];
+        }
+        Check(saleId.Length is >= 1 and <= 64 && saleId.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'),
+            "saleId", "saleId must be 1 to 64 characters: lower-case letters, digits and '-'.");
+        Check(!string.IsNullOrWhiteSpace(d.Name) && d.Name.Trim().Length <= 200, "name", "name is required, at most 200 characters.");
+        Check(d.StartsAt is not null, "startsAt", "startsAt is required, e.g. 2026-11-27T09:00:00Z.");
+        Check(d.EndsAt is not null, "endsAt", "endsAt is required, e.g. 2026-11-27T21:00:00Z.");
+        if (d is { StartsAt: { } start, EndsAt: { } end })
+        {
+            Check(end > start, "endsAt", "endsAt must be after startsAt.");
+        }
+        Check(d.AdmissionsPerMinute is >= 1 and <= 1_000_000, "admissionsPerMinute", "admissionsPerMinute must be from 1 to 1,000,000.");
+        Check(d.MaxActiveShoppers is >= 1 and <= 10_000_000, "maxActiveShoppers", "maxActiveShoppers must be from 1 to 10,000,000.");
+        Check(d.SessionMinutes is >= 1 and <= 1440, "sessionMinutes", "sessionMinutes must be from 1 to 1440.");
+        Check(d.QueueMode is null or SaleQueueModes.Fifo or SaleQueueModes.PreQueueLottery, "queueMode",
+            $"queueMode must be \"{SaleQueueModes.Fifo}\" or \"{SaleQueueModes.PreQueueLottery}\".");
+        Check(d.WhenRedisDown is null or RedisDownPolicies.Closed or RedisDownPolicies.Open, "whenRedisDown",
+            $"whenRedisDown must be \"{RedisDownPolicies.Closed}\" or \"{RedisDownPolicies.Open}\".");
+        Check(d.OrdersPerAdmission is null or (>= 1 and <= 100), "ordersPerAdmission", "ordersPerAdmission must be from 1 to 100.");
+        return errors;
+    }
+}

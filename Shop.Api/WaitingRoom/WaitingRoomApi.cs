@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using Shop.Messaging;
+
+namespace Shop.Api.WaitingRoom;
+
+public static class WaitingRoomApi
+{
+    public static void AddWaitingRoom(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WaitingRoomOptions>().BindConfiguration(WaitingRoomOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IOptions<WaitingRoomOptions>>().Value.SigningKey));
+        builder.Services.AddSingleton<SaleDirectory>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SaleDirectory>());
+        builder.Services.AddSingleton<QueueView>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueView>());
+        builder.Services.AddSingleton<WaitingRoomStore>();
+        builder.Services.AddSingleton<WaitingRoomMetrics>();
+        builder.Services.AddSingleton<WaitingRoomService>();
+        builder.Services.AddSingleton<AdmissionGate>();
+        builder.Services.AddSingleton<AdmissionHealth>();
+        builder.Services.AddHostedService<AdmissionLoop>();
+    }
+
+    public static IEndpointRouteBuilder MapWaitingRoomApi(this IEndpointRouteBuilder app)
+    {
+        var room = app.MapGroup("/api/waitingroom").WithTags("WaitingRoom");
+        room.MapGet("/sale", (WaitingRoomService service) => TypedResults.Ok(service.Current())).WithName("CurrentSale");
+        room.MapPost("/join", Join).WithName("JoinWaitingRoom");
+        room.MapGet("/status", Status).WithName("WaitingRoomStatus");
+        room.MapGet("/events", Events).WithName("WaitingRoomEvents");
+        room.MapPost("/leave", Leave).WithName("LeaveWaitingRoom");
+        return app;
+    }
+
+    public static async Task<Results<Ok<WaitingRoomStatus>, ProblemHttpResult>> Join(HttpContext context, WaitingRoomService service)
+    {
+        var ticket = WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket);
+        var clientIp = context.Connection.RemoteIpAddress ?? IPAddress.None;
+        try
+        {
+            switch (await service.JoinAsync(ticket, clientIp.ToString()))
+            {
+                case WaitingRoomService.TooManyJoins tooMany:
+                    var seconds = (int)Math.Ceiling(tooMany.RetryAfter.TotalSeconds);
+                    context.Response.Headers.RetryAfter = seconds.ToString();
+                    return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many joins",
+                        detail: $"Too many people joined from your network address just now. Try again in {seconds} seconds.");
+                case WaitingRoomService.InLine inLine:
+                    return TypedResults.Ok(WithCookies(context, inLine.Status, ticket));
+                case var other:
+                    throw new InvalidOperationException($"Unexpected join outcome {other}");
+            }
+        }
+        catch (WaitingRoomUnavailableException e)
+        {
+            return Unavailable(context, e);
+        }
+    }
+
+    public static async Task<Results<Ok<WaitingRoomStatus>, ProblemHttpResult>> Status(HttpContext context, WaitingRoomService service)
+    {
+        var ticket = WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket);
+        try
+        {
+            return await service.StatusAsync(ticket) is { } status
+                ? TypedResults.Ok(WithCookies(context, status, ticket))
+                : NoTicket();
+        }
+        catch (WaitingRoomUnavailableException e)
+        {
+            return Unavailable(context, e);
+        }
+    }
+
+    /// <summary>The same answers as /status, pushed whenever they change (and every 15 s so proxies keep the stream open).</summary>
+    public static Results<ServerSentEventsResult<WaitingRoomStatus>, ProblemHttpResult> Events(HttpContext context, WaitingRoomService service)
+    {
+        var ticket = WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket);
+        // nginx would otherwise buffer the stream and the page would see nothing until it ends.
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        return TypedResults.ServerSentEvents(Stream(service, ticket, context.RequestAborted), eventType: "status");
+    }
+
+    private static async IAsyncEnumerable<WaitingRoomStatus> Stream(WaitingRoomService service, string? ticket, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        WaitingRoomStatus? last = null;
+        var lastSent = DateTimeOffset.MinValue;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            WaitingRoomStatus? status;
+            try
+            {
+                status = await service.StatusAsync(ticket);
+            }
+            catch (WaitingRoomUnavailableException)
+            {
+                status = null;
+            }
+            if (status is null)
+            {
+                yield break; // No ticket, or Redis gone: the page falls back to polling /status, which explains.
+            }
+            if (status != last || DateTimeOffset.UtcNow - lastSent > TimeSpan.FromSeconds(15))
+            {
+                yield return status;
+                (last, lastSent) = (status, DateTimeOffset.UtcNow);
+            }
+            if (status.State is not WaitingStates.Waiting)
+            {
+                yield break;
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+        }
+    }
+
+    public static async Task<NoContent> Leave(HttpContext context, WaitingRoomService service)
+    {
+        try
+        {
+            await service.LeaveAsync(WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket));
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            // Leaving is a courtesy: without Redis the place is skipped anyway once the waiter stops asking.
+        }
+        context.Response.Cookies.Delete(WaitingRoomCookies.Ticket);
+        context.Response.Cookies.Delete(WaitingRoomCookies.Admission);
+        return TypedResults.NoContent();
+    }
+
+    private static WaitingRoomStatus WithCookies(HttpContext context, WaitingRoomStatus status, string? presentedTicket)
+    {
+        var keepUntil = DateTimeOffset.UtcNow.AddDays(1);
+        if (status.Ticket is { } ticket && ticket != presentedTicket)
+        {
+            WaitingRoomCookies.Write(context.Response, WaitingRoomCookies.Ticket, ticket, keepUntil);
+        }
+        if (status is { AdmissionToken: { } admission, AdmittedUntil: { } until }
+            && WaitingRoomCookies.Read(context.Request, AdmissionGate.AdmissionHeader, WaitingRoomCookies.Admission) != admission)
+        {
+            WaitingRoomCookies.Write(context.Response, WaitingRoomCookies.Admission, admission, until);
+        }
+        return status;
+    }
+
+    private static ProblemHttpResult NoTicket() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not in the waiting room",
+        detail: $"There is no waiting-room ticket for the current sale in this request. Join first (POST /api/waitingroom/join) and send the ticket back in the {WaitingRoomCookies.Ticket} cookie or the {AdmissionGate.TicketHeader} header.");
+
+    private static ProblemHttpResult Unavailable(HttpContext context, WaitingRoomUnavailableException e)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The waiting room is closed for a moment",
+            detail: $"New shoppers cannot join right now because {e.Message}. Your place is safe if you have one; try again in 5 seconds.");
+    }
+}

@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+using Shop.Messaging;
+
+namespace Shop.Api.WaitingRoom;
+
+/// <summary>The <c>WaitingRoom</c> section. The signing key is the AppHost's secret parameter <c>waitingroom-key</c>.</summary>
+public sealed class WaitingRoomOptions
+{
+    public const string SectionName = "WaitingRoom";
+
+    [Required(ErrorMessage = "WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")]
+    [MinLength(WaitingRoomPasses.MinKeyLength)]
+    public string SigningKey { get; set; } = "";
+
+    /// <summary>A waiter who has not asked for its status this long is skipped when its turn comes.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan AbandonAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>New joins one client IP may make per <see cref="JoinLimitWindow"/>, counted across all instances.</summary>
+    [Range(1, 1_000_000)]
+    public int JoinLimit { get; set; } = 20;
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan JoinLimitWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the leader moves the serving pointer; admissions are spaced evenly within and across ticks.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:05")]
+    public TimeSpan AdmissionTick { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often each instance refreshes the serving pointer it answers status polls from.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:01")]
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Order messages waiting in the queue above which admission slows down.</summary>
+    [Range(1, 10_000_000)]
+    public int BacklogThreshold { get; set; } = 2000;
+
+    /// <summary>Age of the oldest order the worker has not applied above which admission slows down.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan LagThreshold { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The lowest share of the configured rate health-driven admission goes down to.</summary>
+    [Range(0.01, 1.0)]
+    public double MinimumRateFactor { get; set; } = 0.1;
+}

@@ -1,0 +1,164 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Shop.Data.Sales;
+using Shop.Messaging;
+using StackExchange.Redis;
+
+namespace Shop.Api.WaitingRoom;
+
+/// <summary>Joins and status answers: where a ticket stands, and the admission once its turn has come.</summary>
+public sealed class WaitingRoomService(
+    SaleDirectory sales, WaitingRoomStore store, QueueView view, WaitingRoomPasses passes, WaitingRoomMetrics metrics,
+    IOptions<WaitingRoomOptions> options, TimeProvider clock)
+{
+    public abstract record JoinOutcome;
+    public sealed record InLine(WaitingRoomStatus Status) : JoinOutcome;
+    public sealed record TooManyJoins(TimeSpan RetryAfter) : JoinOutcome;
+
+    /// <summary>Redis counts as down when the multiplexer is disconnected or this instance's last refresh failed.</summary>
+    public bool RedisDown => !store.IsConnected || !view.RedisAvailable;
+
+    /// <summary>Whether store pages and orders need an admission right now.</summary>
+    public Sale? EnforcedSale()
+    {
+        var live = sales.Live();
+        return live is null || (RedisDown && live.WhenRedisDown == RedisDownPolicies.Open) ? null : live;
+    }
+
+    public CurrentSale Current()
+    {
+        var now = clock.GetUtcNow();
+        var sale = sales.Current(now);
+        return sale is null
+            ? new CurrentSale(null, null, "None", null, null, null, false)
+            : new CurrentSale(sale.Id, sale.Name, sale.IsLive(now) ? "Live" : "Upcoming", sale.QueueMode, sale.StartsAt, sale.EndsAt, EnforcedSale() is not null);
+    }
+
+    public async Task<JoinOutcome> JoinAsync(string? ticketPass, string clientIp)
+    {
+        var now = clock.GetUtcNow();
+        var sale = sales.Current(now);
+        if (sale is null || (RedisDown && sale.WhenRedisDown == RedisDownPolicies.Open))
+        {
+            return new InLine(Open(sale));
+        }
+        if (RedisDown)
+        {
+            throw new WaitingRoomUnavailableException("the waiting room's store (Redis) is unavailable");
+        }
+        try
+        {
+            // Joining again (a reload, a second tab) keeps the place as long as the ticket still has one.
+            if (passes.TryReadTicket(ticketPass, out var held) && held.SaleId == sale.Id
+                && await StatusAsync(sale, held, now) is { State: not WaitingStates.Expired } kept)
+            {
+                return new InLine(kept);
+            }
+
+            var ticketId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            var beforeStart = now < sale.StartsAt;
+            var joined = await store.JoinAsync(sale, ticketId, clientIp, beforeStart, now, options.Value.JoinLimitWindow, options.Value.JoinLimit);
+            if (joined is WaitingRoomStore.DrawPending)
+            {
+                await store.DrawAsync(sale, now);
+                joined = await store.JoinAsync(sale, ticketId, clientIp, beforeStart, now, options.Value.JoinLimitWindow, int.MaxValue);
+            }
+            switch (joined)
+            {
+                case WaitingRoomStore.Limited limited:
+                    return new TooManyJoins(limited.RetryAfter);
+                case WaitingRoomStore.Joined { Position: var position }:
+                    metrics.Joined(sale.Id);
+                    return new InLine(await StatusAsync(sale, new QueueTicket(sale.Id, ticketId, position, now), now));
+                default:
+                    metrics.Joined(sale.Id);
+                    return new InLine(await StatusAsync(sale, new QueueTicket(sale.Id, ticketId, 0, now), now));
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            throw new WaitingRoomUnavailableException("the waiting room's store (Redis) did not answer");
+        }
+    }
+
+    /// <returns>Null when the pass is not a ticket for the current sale (the shopper has to join first).</returns>
+    public async Task<WaitingRoomStatus?> StatusAsync(string? ticketPass)
+    {
+        var now = clock.GetUtcNow();
+        var sale = sales.Current(now);
+        if (sale is null || (RedisDown && sale.WhenRedisDown == RedisDownPolicies.Open))
+        {
+            return Open(sale);
+        }
+        if (!passes.TryReadTicket(ticketPass, out var ticket) || ticket.SaleId != sale.Id)
+        {
+            return null;
+        }
+        try
+        {
+            return await StatusAsync(sale, ticket, now);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            throw new WaitingRoomUnavailableException("the waiting room's store (Redis) did not answer");
+        }
+    }
+
+    public async Task LeaveAsync(string? ticketPass)
+    {
+        var now = clock.GetUtcNow();
+        if (sales.Current(now) is not { } sale || !passes.TryReadTicket(ticketPass, out var ticket) || ticket.SaleId != sale.Id || ticket.Position == 0)
+        {
+            return;
+        }
+        var snapshot = await view.SnapshotAsync(sale);
+        await (ticket.Position <= snapshot.Serving ? store.EndSessionAsync(sale.Id, ticket.Position) : store.LeaveQueueAsync(sale.Id, ticket.Position));
+    }
+
+    private async Task<WaitingRoomStatus> StatusAsync(Sale sale, QueueTicket ticket, DateTimeOffset now)
+    {
+        var snapshot = await view.SnapshotAsync(sale);
+        if (ticket.Position == 0)
+        {
+            if (!snapshot.Drawn || await store.DrawnPositionAsync(sale, ticket.TicketId) is not { } drawn)
+            {
+                return Waiting(sale, ticket, null, null, UntilStart(sale, now));
+            }
+            ticket = ticket with { Position = drawn };
+        }
+
+        view.NoteSeen(sale.Id, ticket.Position);
+        if (ticket.Position > snapshot.Serving || !sale.IsLive(now))
+        {
+            var ahead = Math.Max(0, ticket.Position - snapshot.Serving - 1);
+            var rate = sale.AdmissionsPerMinute * snapshot.RateFactor;
+            int? eta = sale.Paused || rate <= 0 ? null : (int)Math.Ceiling(ahead * 60 / rate) + UntilStart(sale, now);
+            return Waiting(sale, ticket, ahead, eta, null);
+        }
+
+        var turn = await view.TurnAsync(sale, ticket.Position);
+        if (turn.AdmittedAtMs is not { } admittedAtMs)
+        {
+            return turn.Skipped ? Status(WaitingStates.Expired, sale, ticket) : Waiting(sale, ticket, 0, 0, null);
+        }
+        var until = DateTimeOffset.FromUnixTimeMilliseconds(admittedAtMs).AddMinutes(sale.SessionMinutes);
+        if (until <= now)
+        {
+            return Status(WaitingStates.Expired, sale, ticket);
+        }
+        var admission = passes.Sign(new AdmissionClaims(sale.Id, ticket.TicketId, ticket.Position, until));
+        return Status(WaitingStates.Admitted, sale, ticket) with { AdmissionToken = admission, AdmittedUntil = until };
+    }
+
+    private static int UntilStart(Sale sale, DateTimeOffset now) => (int)Math.Max(0, Math.Ceiling((sale.StartsAt - now).TotalSeconds));
+
+    private WaitingRoomStatus Waiting(Sale sale, QueueTicket ticket, long? ahead, int? eta, int? untilDraw) =>
+        Status(WaitingStates.Waiting, sale, ticket) with { Ahead = ahead, EtaSeconds = eta ?? untilDraw };
+
+    private WaitingRoomStatus Status(string state, Sale sale, QueueTicket ticket) => new(
+        state, ticket.Position == 0 ? null : ticket.Position, null, null, passes.Sign(ticket), null, null,
+        sale.Id, sale.Name, sale.QueueMode, sale.StartsAt, sale.Paused);
+
+    private static WaitingRoomStatus Open(Sale? sale) =>
+        new(WaitingStates.Open, null, null, null, null, null, null, sale?.Id, sale?.Name, sale?.QueueMode, sale?.StartsAt, sale?.Paused ?? false);
+}

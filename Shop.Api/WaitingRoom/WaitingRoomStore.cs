@@ -1,0 +1,239 @@
+using System.Security.Cryptography;
+using Shop.Data.Sales;
+using StackExchange.Redis;
+
+namespace Shop.Api.WaitingRoom;
+
+/// <summary>
+/// The waiting room's state in Redis, one key family per sale. Every change that must be atomic (a join, the
+/// draw, an admission tick) is one Lua script, so any number of API instances can share it without locks.
+/// </summary>
+public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
+{
+    public abstract record JoinResult;
+    public sealed record Joined(long Position) : JoinResult;
+    /// <summary>A lottery sale that has not started: the ticket waits for the draw.</summary>
+    public sealed record PreQueued : JoinResult;
+    /// <summary>A lottery sale that has started but not drawn yet; draw first, then join again.</summary>
+    public sealed record DrawPending : JoinResult;
+    public sealed record Limited(TimeSpan RetryAfter) : JoinResult;
+
+    public sealed record Snapshot(long LastPosition, long Serving, bool Drawn, double RateFactor);
+    public sealed record Turn(long? AdmittedAtMs, bool Skipped);
+    public sealed record Tick(int Admitted, int Skipped, IReadOnlyList<long> WaitedMs, int Active);
+    public sealed record Counts(long Joined, long Waiting, long Admitted, long Active, long Abandoned);
+
+    private static readonly RedisKey HealthKey = "wr:health";
+    private static readonly RedisKey LeaderKey = "wr:leader";
+
+    private IDatabase Db => redis.GetDatabase();
+
+    public bool IsConnected => redis.IsConnected;
+
+    // KEYS: counter, joined, seen, prequeue, drawn-flag, rate key. ARGV: now, lottery?, before start?, ticket, limit, window ms.
+    private const string JoinScript = """
+        local n = redis.call('INCR', KEYS[6])
+        if n == 1 then redis.call('PEXPIRE', KEYS[6], ARGV[6]) end
+        if n > tonumber(ARGV[5]) then return {-1, redis.call('PTTL', KEYS[6])} end
+        if ARGV[2] == '1' and redis.call('EXISTS', KEYS[5]) == 0 then
+            if ARGV[3] == '1' then
+                redis.call('SADD', KEYS[4], ARGV[4])
+                return {0, 0}
+            end
+            return {-2, 0}
+        end
+        local position = redis.call('INCR', KEYS[1])
+        redis.call('HSET', KEYS[2], position, ARGV[1])
+        redis.call('HSET', KEYS[3], position, ARGV[1])
+        return {1, position}
+        """;
+
+    public async Task<JoinResult> JoinAsync(Sale sale, string ticketId, string clientIp, bool beforeStart, DateTimeOffset now, TimeSpan limitWindow, int limit)
+    {
+        var keys = new SaleKeys(sale.Id);
+        var window = now.ToUnixTimeMilliseconds() / (long)limitWindow.TotalMilliseconds;
+        var result = (long[])(await Db.ScriptEvaluateAsync(JoinScript,
+            [keys.Counter, keys.Joined, keys.Seen, keys.PreQueue, keys.DrawDone, $"wr:joins:{clientIp}:{window}"],
+            [now.ToUnixTimeMilliseconds(), sale.QueueMode == SaleQueueModes.PreQueueLottery ? 1 : 0, beforeStart ? 1 : 0, ticketId,
+             limit, (long)limitWindow.TotalMilliseconds]))!;
+        return result[0] switch
+        {
+            -1 => new Limited(TimeSpan.FromMilliseconds(Math.Max(result[1], 1))),
+            -2 => new DrawPending(),
+            0 => new PreQueued(),
+            _ => new Joined(result[1]),
+        };
+    }
+
+    // KEYS: prequeue, drawn-flag, drawn, counter, joined, seen. ARGV: now, then the ticket ids in their drawn order.
+    private const string DrawScript = """
+        if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+        local order, placed = {}, {}
+        for i = 2, #ARGV do
+            if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 and not placed[ARGV[i]] then
+                table.insert(order, ARGV[i]); placed[ARGV[i]] = true
+            end
+        end
+        for _, ticket in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+            if not placed[ticket] then table.insert(order, ticket) end
+        end
+        for position, ticket in ipairs(order) do
+            redis.call('HSET', KEYS[3], ticket, position)
+            redis.call('HSET', KEYS[5], position, ARGV[1])
+            redis.call('HSET', KEYS[6], position, ARGV[1])
+        end
+        redis.call('SET', KEYS[4], #order)
+        redis.call('SET', KEYS[2], 1)
+        return #order
+        """;
+
+    /// <summary>
+    /// Gives everyone who joined a lottery sale before its start a random place, once. Any instance may call it; the
+    /// first call wins. The shuffle uses a cryptographic generator, so no one can predict or replay the order.
+    /// </summary>
+    public async Task DrawAsync(Sale sale, DateTimeOffset now)
+    {
+        var keys = new SaleKeys(sale.Id);
+        if (await Db.KeyExistsAsync(keys.DrawDone))
+        {
+            return;
+        }
+        var tickets = (await Db.SetMembersAsync(keys.PreQueue)).Select(t => (string)t!).ToArray();
+        RandomNumberGenerator.Shuffle(tickets.AsSpan());
+        await Db.ScriptEvaluateAsync(DrawScript,
+            [keys.PreQueue, keys.DrawDone, keys.Drawn, keys.Counter, keys.Joined, keys.Seen],
+            [now.ToUnixTimeMilliseconds(), .. tickets.Select(t => (RedisValue)t)]);
+    }
+
+    public async Task<long?> DrawnPositionAsync(Sale sale, string ticketId) =>
+        (long?)await Db.HashGetAsync(new SaleKeys(sale.Id).Drawn, ticketId);
+
+    public async Task<Snapshot> SnapshotAsync(Sale sale)
+    {
+        var keys = new SaleKeys(sale.Id);
+        var batch = Db.CreateBatch();
+        var values = batch.StringGetAsync([keys.Counter, keys.Serving, keys.DrawDone]);
+        var factor = batch.HashGetAsync(HealthKey, "factor");
+        batch.Execute();
+        var v = await values;
+        return new Snapshot((long?)v[0] ?? 0, (long?)v[1] ?? 0, v[2].HasValue, (double?)await factor ?? 1.0);
+    }
+
+    /// <summary>Records when waiters last asked for their status, for many at once (instances buffer them).</summary>
+    public Task TouchAsync(Sale sale, IReadOnlyCollection<KeyValuePair<long, long>> lastSeenMs) =>
+        lastSeenMs.Count == 0 ? Task.CompletedTask
+            : Db.HashSetAsync(new SaleKeys(sale.Id).Seen, [.. lastSeenMs.Select(p => new HashEntry(p.Key, p.Value))], CommandFlags.FireAndForget);
+
+    public async Task<Turn> TurnAsync(Sale sale, long position)
+    {
+        var keys = new SaleKeys(sale.Id);
+        var batch = Db.CreateBatch();
+        var admitted = batch.HashGetAsync(keys.Admitted, position);
+        var skipped = batch.SetContainsAsync(keys.Skipped, position);
+        batch.Execute();
+        return new Turn((long?)await admitted, await skipped);
+    }
+
+    // KEYS: counter, serving, seen, admitted, skipped, active, next, joined.
+    // ARGV: now, interval ms, catch-up ms, max active, stale-before ms, session ms, max admissions this tick.
+    private const string AdmitScript = """
+        local now = tonumber(ARGV[1])
+        local interval = tonumber(ARGV[2])
+        redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
+        local nextAt = tonumber(redis.call('GET', KEYS[7]) or '0')
+        -- No credit piles up while nobody waits or slots are full: admissions stay evenly spaced, never a burst.
+        if nextAt < now - tonumber(ARGV[3]) then nextAt = now end
+        local serving = tonumber(redis.call('GET', KEYS[2]) or '0')
+        local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local active = redis.call('ZCARD', KEYS[6])
+        local admitted, skipped, steps = 0, 0, 0
+        local waited = {}
+        while serving < last and nextAt <= now and active < tonumber(ARGV[4]) and admitted < tonumber(ARGV[7]) and steps < 5000 do
+            steps = steps + 1
+            serving = serving + 1
+            local seen = tonumber(redis.call('HGET', KEYS[3], serving) or '0')
+            if seen < tonumber(ARGV[5]) then
+                redis.call('SADD', KEYS[5], serving)
+                skipped = skipped + 1
+            else
+                redis.call('HSET', KEYS[4], serving, now)
+                redis.call('ZADD', KEYS[6], now + tonumber(ARGV[6]), serving)
+                table.insert(waited, now - tonumber(redis.call('HGET', KEYS[8], serving) or now))
+                active = active + 1
+                admitted = admitted + 1
+                nextAt = nextAt + interval
+            end
+        end
+        redis.call('SET', KEYS[2], serving)
+        redis.call('SET', KEYS[7], nextAt)
+        return {admitted, skipped, active, unpack(waited)}
+        """;
+
+    public async Task<Tick> AdmitAsync(Sale sale, DateTimeOffset now, double admissionsPerMinute, TimeSpan catchUp, DateTimeOffset staleBefore, int maxPerTick)
+    {
+        var keys = new SaleKeys(sale.Id);
+        var interval = 60_000.0 / Math.Max(admissionsPerMinute, 0.001);
+        var result = (long[])(await Db.ScriptEvaluateAsync(AdmitScript,
+            [keys.Counter, keys.Serving, keys.Seen, keys.Admitted, keys.Skipped, keys.Active, keys.Next, keys.Joined],
+            [now.ToUnixTimeMilliseconds(), interval, Math.Max(interval, catchUp.TotalMilliseconds), sale.MaxActiveShoppers,
+             staleBefore.ToUnixTimeMilliseconds(), sale.SessionMinutes * 60_000L, maxPerTick]))!;
+        return new Tick((int)result[0], (int)result[1], result[3..], (int)result[2]);
+    }
+
+    public async Task<Counts> CountsAsync(Sale sale, DateTimeOffset now)
+    {
+        var keys = new SaleKeys(sale.Id);
+        var batch = Db.CreateBatch();
+        var values = batch.StringGetAsync([keys.Counter, keys.Serving, keys.DrawDone]);
+        var admitted = batch.HashLengthAsync(keys.Admitted);
+        var skipped = batch.SetLengthAsync(keys.Skipped);
+        var active = batch.SortedSetLengthAsync(keys.Active, now.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.Start);
+        var preQueued = batch.SetLengthAsync(keys.PreQueue);
+        batch.Execute();
+        var v = await values;
+        var (last, serving, drawn) = ((long?)v[0] ?? 0, (long?)v[1] ?? 0, v[2].HasValue);
+        var undrawn = drawn ? 0 : await preQueued;
+        return new Counts(last + undrawn, last - serving + undrawn, await admitted, await active, await skipped);
+    }
+
+    /// <summary>An admitted shopper ordered or left: the slot goes to the next in line.</summary>
+    public Task EndSessionAsync(string saleId, long position) => Db.SortedSetRemoveAsync(new SaleKeys(saleId).Active, position);
+
+    /// <summary>A waiter who leaves is skipped when its turn comes, as if it had stopped asking.</summary>
+    public Task LeaveQueueAsync(string saleId, long position) => Db.HashSetAsync(new SaleKeys(saleId).Seen, position, 0);
+
+    // KEYS: leader. ARGV: me, ttl ms. Takes the lease when free, renews it when already ours.
+    private const string LeadScript = """
+        local holder = redis.call('GET', KEYS[1])
+        if holder == false or holder == ARGV[1] then
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return 1
+        end
+        return 0
+        """;
+
+    public async Task<bool> TryLeadAsync(string me, TimeSpan lease) =>
+        (long)(await Db.ScriptEvaluateAsync(LeadScript, [LeaderKey], [me, (long)lease.TotalMilliseconds])) == 1;
+
+    public Task SetHealthAsync(double factor, long backlog, double lagSeconds) =>
+        Db.HashSetAsync(HealthKey, [new("factor", factor), new("backlog", backlog), new("lagSeconds", lagSeconds)]);
+
+    public async Task<double> RateFactorAsync() => (double?)await Db.HashGetAsync(HealthKey, "factor") ?? 1.0;
+
+    /// <summary>Key names of one sale; the braces keep a sale's keys on one node should Redis ever be clustered.</summary>
+    private sealed record SaleKeys(string SaleId)
+    {
+        private string Prefix => $"wr:{{{SaleId}}}:";
+        public RedisKey Counter => Prefix + "counter";
+        public RedisKey Serving => Prefix + "serving";
+        public RedisKey Joined => Prefix + "joined";
+        public RedisKey Seen => Prefix + "seen";
+        public RedisKey Admitted => Prefix + "admitted";
+        public RedisKey Skipped => Prefix + "skipped";
+        public RedisKey Active => Prefix + "active";
+        public RedisKey Next => Prefix + "next";
+        public RedisKey PreQueue => Prefix + "prequeue";
+        public RedisKey Drawn => Prefix + "drawn";
+        public RedisKey DrawDone => Prefix + "drawn-flag";
+    }
+}

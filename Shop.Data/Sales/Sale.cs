@@ -1,0 +1,63 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Shop.Data.Sales;
+
+/// <summary>
+/// A sale event. While it is live (between <see cref="StartsAt"/> and <see cref="EndsAt"/>, not ended) shoppers
+/// queue in the waiting room and need an admission to order. The row is the source of truth every API instance
+/// reloads each second; the queue itself lives in Redis.
+/// </summary>
+public sealed class Sale
+{
+    public required string Id { get; set; }
+    public required string Name { get; set; }
+    public DateTimeOffset StartsAt { get; set; }
+    public DateTimeOffset EndsAt { get; set; }
+    public int AdmissionsPerMinute { get; set; }
+    public int MaxActiveShoppers { get; set; }
+    public int SessionMinutes { get; set; }
+    /// <summary>Accepted orders one admission allows.</summary>
+    public int OrdersPerAdmission { get; set; } = 1;
+    public required string QueueMode { get; set; }
+    public required string WhenRedisDown { get; set; }
+    public bool Paused { get; set; }
+    /// <summary>Set when staff end the sale early; an ended sale never comes back.</summary>
+    public DateTimeOffset? EndedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public bool IsLive(DateTimeOffset now) => EndedAt is null && StartsAt <= now && now < EndsAt;
+}
+
+public static class SaleQueueModes
+{
+    public const string Fifo = "Fifo";
+    /// <summary>Everyone who joins before the start gets a random place at the start; later joiners queue behind them.</summary>
+    public const string PreQueueLottery = "PreQueueLottery";
+}
+
+public static class RedisDownPolicies
+{
+    /// <summary>No new joins while Redis is down; admissions already issued keep working until they expire.</summary>
+    public const string Closed = "Closed";
+    /// <summary>The store lets everyone through while Redis is down.</summary>
+    public const string Open = "Open";
+}
+
+internal sealed class SaleConfiguration : IEntityTypeConfiguration<Sale>
+{
+    public void Configure(EntityTypeBuilder<Sale> sale)
+    {
+        sale.Property(s => s.Id).HasMaxLength(64).ValueGeneratedNever();
+        sale.Property(s => s.Name).HasMaxLength(200);
+        sale.Property(s => s.QueueMode).HasMaxLength(16);
+        sale.Property(s => s.WhenRedisDown).HasMaxLength(8);
+        sale.ToTable(t =>
+        {
+            t.HasCheckConstraint("ck_sales_window", "ends_at > starts_at");
+            t.HasCheckConstraint("ck_sales_queue_mode", $"queue_mode IN ('{SaleQueueModes.Fifo}', '{SaleQueueModes.PreQueueLottery}')");
+            t.HasCheckConstraint("ck_sales_when_redis_down", $"when_redis_down IN ('{RedisDownPolicies.Closed}', '{RedisDownPolicies.Open}')");
+        });
+        sale.HasIndex(s => s.EndsAt);
+    }
+}
