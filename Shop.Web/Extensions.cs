@@ -1,6 +1,8 @@
 using Shop.Web.Cart;
 using Shop.Web.Catalog;
 using Shop.Web.Orders;
+using Shop.Web.WaitingRoom;
+using Shop.Messaging;
 
 namespace Shop.Web;
 
@@ -11,6 +13,11 @@ public static class Extensions
         // "edge" resolves through service discovery to the load balancer the AppHost runs.
         builder.Services.AddHttpClient<CatalogClient>(http => http.BaseAddress = new Uri("http://edge"));
         builder.Services.AddHttpClient<OrdersClient>(http => http.BaseAddress = new Uri("http://edge"));
+        builder.Services.AddHttpClient<SaleClient>(http => http.BaseAddress = new Uri("http://edge"));
+        builder.Services.AddSingleton(TimeProvider.System);
+        // The API's waiting-room key (the AppHost's waitingroom-key): the storefront checks admissions without asking anyone.
+        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IConfiguration>()["WaitingRoom:SigningKey"]
+            ?? throw new InvalidOperationException("WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")));
         builder.AddRedisClient("redis", configureOptions: options =>
         {
             options.AbortOnConnectFail = false;

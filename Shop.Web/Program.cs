@@ -1,6 +1,7 @@
 using Shop.Web;
 using Shop.Web.Cart;
 using Shop.Web.Components;
+using Shop.Web.WaitingRoom;
 
 var builder = WebApplication.CreateBuilder(args);
 // The AppHost runs services from their build output in every environment, not only Development; this loads
@@ -15,6 +16,7 @@ var app = builder.Build();
 // A person in a browser gets the storefront's own not-found page rather than a ProblemDetails document.
 app.UseExceptionHandler();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseMiddleware<WaitingRoomGate>();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>();

@@ -47,6 +47,7 @@ public static class AdminSalesApi
         sale.QueueMode = definition.QueueMode ?? SaleQueueModes.Fifo;
         sale.WhenRedisDown = definition.WhenRedisDown ?? RedisDownPolicies.Closed;
         sale.OrdersPerAdmission = definition.OrdersPerAdmission ?? 1;
+        sale.AbandonAfterSeconds = definition.AbandonAfterSeconds ?? 120;
         sale.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         await directory.TryRefreshAsync(cancellationToken);
@@ -108,7 +109,7 @@ public static class AdminSalesApi
 
     private static SaleResponse ToResponse(Sale sale, DateTimeOffset now) => new(sale.Id, sale.Name, sale.StartsAt, sale.EndsAt,
         sale.AdmissionsPerMinute, sale.MaxActiveShoppers, sale.SessionMinutes, sale.QueueMode, sale.WhenRedisDown, sale.OrdersPerAdmission,
-        sale.Paused, sale.IsLive(now));
+        sale.AbandonAfterSeconds, sale.Paused, sale.IsLive(now));
 
     private static ProblemHttpResult SaleNotFound(string saleId) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound,
         title: "Sale not found", detail: $"There is no running or upcoming sale with id {saleId}.");
@@ -137,6 +138,7 @@ public static class AdminSalesApi
         Check(d.WhenRedisDown is null or RedisDownPolicies.Closed or RedisDownPolicies.Open, "whenRedisDown",
             $"whenRedisDown must be \"{RedisDownPolicies.Closed}\" or \"{RedisDownPolicies.Open}\".");
         Check(d.OrdersPerAdmission is null or (>= 1 and <= 100), "ordersPerAdmission", "ordersPerAdmission must be from 1 to 100.");
+        Check(d.AbandonAfterSeconds is null or (>= 1 and <= 3600), "abandonAfterSeconds", "abandonAfterSeconds must be from 1 to 3600 (default 120).");
         return errors;
     }
 }

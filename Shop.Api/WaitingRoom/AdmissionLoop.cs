@@ -78,7 +78,7 @@ public sealed class AdmissionLoop(
         }
         var tick = await store.AdmitAsync(sale, now, sale.AdmissionsPerMinute * factor,
             catchUp: TimeSpan.FromTicks(Math.Max(settings.AdmissionTick.Ticks * 3, TimeSpan.FromMilliseconds(250).Ticks)),
-            staleBefore: now - settings.AbandonAfter, maxPerTick: 1000);
+            staleBefore: now.AddSeconds(-sale.AbandonAfterSeconds), maxPerTick: 1000);
         metrics.Ticked(sale.Id, tick);
     }
 

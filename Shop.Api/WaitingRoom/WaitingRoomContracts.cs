@@ -26,7 +26,9 @@ public sealed record WaitingRoomStatus(
     bool Paused);
 
 /// <summary>The sale the store is gated by, for the storefront: <c>Enforced</c> says whether pages need an admission now.</summary>
-public sealed record CurrentSale(string? SaleId, string? Name, string State, string? QueueMode, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, bool Enforced);
+public sealed record CurrentSale(
+    string? SaleId, string? Name, string State, string? QueueMode, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, bool Enforced,
+    int? AdmissionsPerMinute, int? MaxActiveShoppers, bool Paused);
 
 public sealed record SaleDefinition(
     string? Name,
@@ -37,11 +39,12 @@ public sealed record SaleDefinition(
     int? SessionMinutes,
     string? QueueMode,
     string? WhenRedisDown,
-    int? OrdersPerAdmission);
+    int? OrdersPerAdmission,
+    int? AbandonAfterSeconds);
 
 public sealed record SaleResponse(
     string Id, string Name, DateTimeOffset StartsAt, DateTimeOffset EndsAt, int AdmissionsPerMinute, int MaxActiveShoppers,
-    int SessionMinutes, string QueueMode, string WhenRedisDown, int OrdersPerAdmission, bool Paused, bool Live);
+    int SessionMinutes, string QueueMode, string WhenRedisDown, int OrdersPerAdmission, int AbandonAfterSeconds, bool Paused, bool Live);
 
 public sealed record SaleStats(
     long Joined, long Waiting, long Admitted, long Active, long Abandoned, int AdmissionsPerMinute, double EffectiveAdmissionsPerMinute, bool Paused);

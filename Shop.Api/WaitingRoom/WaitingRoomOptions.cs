@@ -12,10 +12,6 @@ public sealed class WaitingRoomOptions
     [MinLength(WaitingRoomPasses.MinKeyLength)]
     public string SigningKey { get; set; } = "";
 
-    /// <summary>A waiter who has not asked for its status this long is skipped when its turn comes.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan AbandonAfter { get; set; } = TimeSpan.FromMinutes(2);
-
     /// <summary>New joins one client IP may make per <see cref="JoinLimitWindow"/>, counted across all instances.</summary>
     [Range(1, 1_000_000)]
     public int JoinLimit { get; set; } = 20;

@@ -30,8 +30,9 @@ public sealed class WaitingRoomService(
         var now = clock.GetUtcNow();
         var sale = sales.Current(now);
         return sale is null
-            ? new CurrentSale(null, null, "None", null, null, null, false)
-            : new CurrentSale(sale.Id, sale.Name, sale.IsLive(now) ? "Live" : "Upcoming", sale.QueueMode, sale.StartsAt, sale.EndsAt, EnforcedSale() is not null);
+            ? new CurrentSale(null, null, "None", null, null, null, false, null, null, false)
+            : new CurrentSale(sale.Id, sale.Name, sale.IsLive(now) ? "Live" : "Upcoming", sale.QueueMode, sale.StartsAt, sale.EndsAt,
+                EnforcedSale() is not null, sale.AdmissionsPerMinute, sale.MaxActiveShoppers, sale.Paused);
     }
 
     public async Task<JoinOutcome> JoinAsync(string? ticketPass, string clientIp)

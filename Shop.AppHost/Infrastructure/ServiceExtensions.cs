@@ -16,7 +16,6 @@ public static class ServiceExtensions
     public static IResourceBuilder<ProjectResource> WithWaitingRoom(
         this IResourceBuilder<ProjectResource> api, IResourceBuilder<ParameterResource> signingKey, WaitingRoomSettings settings) =>
         api.WithEnvironment("WaitingRoom__SigningKey", signingKey)
-            .WithEnvironment("WaitingRoom__AbandonAfter", TimeSpan.FromSeconds(settings.AbandonAfterSeconds).ToString("c"))
             .WithEnvironment("WaitingRoom__JoinLimit", settings.JoinLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("WaitingRoom__JoinLimitWindow", TimeSpan.FromSeconds(settings.JoinLimitWindowSeconds).ToString("c"))
             .WithEnvironment("WaitingRoom__BacklogThreshold", settings.BacklogThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -38,8 +38,6 @@ public sealed class ShopSettings
 /// <summary>Waiting-room knobs the AppHost hands every API instance (as <c>WaitingRoom__*</c>); sales set the rest.</summary>
 public sealed class WaitingRoomSettings
 {
-    /// <summary>A waiter silent this long is skipped when its turn comes.</summary>
-    [Range(1, 3600)] public int AbandonAfterSeconds { get; set; } = 120;
     /// <summary>New joins per client IP per window, across all instances.</summary>
     [Range(1, 1_000_000)] public int JoinLimit { get; set; } = 20;
     [Range(1, 3600)] public int JoinLimitWindowSeconds { get; set; } = 10;

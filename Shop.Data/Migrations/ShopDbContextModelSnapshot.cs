@@ -282,6 +282,10 @@ namespace Shop.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("id");
 
+                    b.Property<int>("AbandonAfterSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("abandon_after_seconds");
+
                     b.Property<int>("AdmissionsPerMinute")
                         .HasColumnType("integer")
                         .HasColumnName("admissions_per_minute");

@@ -19,6 +19,8 @@ public sealed class Sale
     public int SessionMinutes { get; set; }
     /// <summary>Accepted orders one admission allows.</summary>
     public int OrdersPerAdmission { get; set; } = 1;
+    /// <summary>A waiter who has not asked for its status this long is skipped when its turn comes.</summary>
+    public int AbandonAfterSeconds { get; set; } = 120;
     public required string QueueMode { get; set; }
     public required string WhenRedisDown { get; set; }
     public bool Paused { get; set; }

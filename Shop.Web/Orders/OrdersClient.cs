@@ -27,13 +27,20 @@ public sealed class OrdersClient(HttpClient http)
     private sealed record Item(int ProductId, int Quantity);
     private sealed record Accepted(Guid OrderId, string Status, string StatusUrl);
 
-    public async Task<PlaceOrderResult> PlaceAsync(string idempotencyKey, string email, string name, IEnumerable<(int ProductId, int Quantity)> lines)
+    /// <param name="waitingRoom">The shopper's waiting-room ticket and admission (cookies the API set), needed during a sale.</param>
+    public async Task<PlaceOrderResult> PlaceAsync(string idempotencyKey, string email, string name, IEnumerable<(int ProductId, int Quantity)> lines,
+        (string? Ticket, string? Admission) waitingRoom = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders")
         {
             Content = JsonContent.Create(new PlaceOrder(new Customer(email, name), [.. lines.Select(l => new Item(l.ProductId, l.Quantity))])),
         };
         request.Headers.Add("Idempotency-Key", idempotencyKey);
+        if (waitingRoom.Admission is { } admission && waitingRoom.Ticket is { } ticket)
+        {
+            request.Headers.Add("X-Admission-Token", admission);
+            request.Headers.Add("X-Waiting-Ticket", ticket);
+        }
         using var response = await http.SendAsync(request);
         switch (response.StatusCode)
         {

@@ -14,15 +14,32 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
 
     public static string DataDirectory { get; } = Path.Combine(Repository.Root, ".data", "bench");
 
+    /// <summary>
+    /// New waiting-room joins one client address may make per window (the most the setting allows): wrk joins from
+    /// one address, and the default of 20 per 10 s would turn the join figure into a figure of 429s.
+    /// </summary>
+    private const int JoinLimit = 1_000_000;
+
     public string EdgeUrl { get; } = $"http://127.0.0.1:{new ShopPorts().EdgeHttp + PortOffset}";
 
+    /// <summary>Every API instance, directly (not through the edge).</summary>
+    public IReadOnlyList<string> ApiUrls { get; } = [.. Enumerable.Range(0, new ShopSettings().ApiReplicas)
+        .Select(instance => $"http://127.0.0.1:{new ShopPorts().ApiBase + PortOffset + instance}")];
+
     /// <summary>The first API instance, directly (not through the edge).</summary>
-    public string ApiUrl { get; } = $"http://127.0.0.1:{new ShopPorts().ApiBase + PortOffset}";
+    public string ApiUrl => ApiUrls[0];
 
     public static IReadOnlyList<string> OrderWorkers { get; } = ["orderworker-1", "orderworker-2"];
 
     public async Task<string> ConnectionStringAsync(string resource) =>
         await app.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"{resource} has no connection string.");
+
+    /// <summary>An AppHost parameter's value, such as the <c>admin-key</c>.</summary>
+    public async Task<string> ParameterAsync(string name, CancellationToken token)
+    {
+        var parameter = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().Single(p => p.Name == name);
+        return await parameter.GetValueAsync(token) ?? throw new InvalidOperationException($"{name} has no value.");
+    }
 
     /// <summary>
     /// Stops a resource and waits for its processes to be gone: the orchestrator's pid is the <c>dotnet run</c>
@@ -76,7 +93,7 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
     public static async Task<BenchShop> StartAsync(CancellationToken token)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
-            ["Shop:Infrastructure=Local", $"Shop:DataDirectory={DataDirectory}", .. OffsetPorts()],
+            ["Shop:Infrastructure=Local", $"Shop:DataDirectory={DataDirectory}", $"Shop:WaitingRoom:JoinLimit={JoinLimit}", .. OffsetPorts()],
             (options, _) => options.DisableDashboard = true,
             token);
         // Resource output goes to files (see CaptureResourceLogs); the console keeps only the AppHost's own errors.

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Shop.Bench;
 using Shop.Bench.Orders;
+using Shop.Bench.WaitingRoom;
 
 // One line per figure: a GET through the edge; a script (in Scripts/) lets wrk vary every request.
 Figure[] figures =
@@ -32,14 +33,12 @@ async Task<int> MeasureAsync(CancellationToken token)
     var measurements = new List<IMeasurement>();
     foreach (var figure in figures)
     {
-        Console.WriteLine($"Measuring {figure.Name} ...");
-        // The baseline right before each figure, so both meet the machine in the same state.
-        var floor = await Wrk.MeasureAsync(baseline.Url, script: null, token);
-        var run = await Wrk.MeasureAsync(shop.EdgeUrl + figure.Path, figure.Script, token);
-        measurements.Add(new Measurement(figure, floor, run));
+        measurements.Add(await figure.MeasureAsync(shop.EdgeUrl, baseline, token));
     }
 
     measurements.AddRange(await new OrderBench(shop).MeasureAsync(token));
+    // Last: these figures run during a sale, and a live sale lets no order in without an admission.
+    measurements.AddRange(await new WaitingRoomBench(shop, baseline).MeasureAsync(token));
 
     Console.WriteLine();
     Console.WriteLine(Report.Write(measurements, shop.EdgeUrl));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -6,7 +5,7 @@ namespace Shop.Bench;
 
 /// <summary>What one wrk run measured, read from its <c>--latency</c> report.</summary>
 public sealed record WrkRun(
-    double RequestsPerSecond, double P99Milliseconds, long Requests, long ErrorResponses, long SocketErrors, string Output)
+    double RequestsPerSecond, double P50Milliseconds, double P99Milliseconds, long Requests, long ErrorResponses, long SocketErrors, string Output)
 {
     /// <summary>Why the run is no figure: nothing answered, or more than 1 % of the requests went wrong.</summary>
     public string? Problem =>
@@ -14,13 +13,17 @@ public sealed record WrkRun(
         : ErrorResponses + SocketErrors > Requests / 100.0
             ? $"{ErrorResponses:N0} non-2xx/3xx responses and {SocketErrors:N0} socket errors in {Requests:N0} requests"
             : null;
+
+    /// <summary>The run as a closed-loop figure, for comparing it with a baseline that is not an HTTP endpoint.</summary>
+    public LoadRun ToLoadRun() =>
+        new(RequestsPerSecond, P50Milliseconds, P99Milliseconds, Requests - ErrorResponses, ErrorResponses + SocketErrors, Output);
 }
 
 /// <summary>Runs wrk against one URL: a short warm-up, then the measured run.</summary>
 public static partial class Wrk
 {
     private const int Threads = 2;
-    private const int Connections = 64;
+    public const int Connections = 64;
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(15);
     // wrk leaves a response slower than its timeout (2 s by default) out of the latency histogram; a long one keeps
@@ -30,46 +33,29 @@ public static partial class Wrk
     public static string Settings =>
         $"wrk -t{Threads} -c{Connections} -d{Duration.TotalSeconds}s --timeout {Timeout.TotalSeconds}s --latency after a {Warmup.TotalSeconds} s warm-up";
 
-    public static async Task<WrkRun> MeasureAsync(string url, string? script, CancellationToken token)
+    public static async Task<WrkRun> MeasureAsync(string url, CancellationToken token, string? script = null, string? header = null)
     {
-        await RunAsync(url, script, Warmup, token);
-        return Parse(await RunAsync(url, script, Duration, token));
+        await RunAsync(url, Warmup, script, header, token);
+        return Parse(await RunAsync(url, Duration, script, header, token));
     }
 
-    private static async Task<string> RunAsync(string url, string? script, TimeSpan duration, CancellationToken token)
+    private static async Task<string> RunAsync(string url, TimeSpan duration, string? script, string? header, CancellationToken token)
     {
-        var start = new ProcessStartInfo("wrk")
-        {
-            ArgumentList =
-            {
-                $"-t{Threads}", $"-c{Connections}", $"-d{duration.TotalSeconds}s", "--timeout", $"{Timeout.TotalSeconds}s", "--latency",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        List<string> arguments =
+        [
+            $"-t{Threads}", $"-c{Connections}", $"-d{duration.TotalSeconds}s", "--timeout", $"{Timeout.TotalSeconds}s", "--latency",
+        ];
         if (script is not null)
         {
-            start.ArgumentList.Add("-s");
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Scripts", script));
+            arguments.AddRange(["-s", Path.Combine(AppContext.BaseDirectory, "Scripts", script)]);
         }
-        start.ArgumentList.Add(url);
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start.");
-        try
+        if (header is not null)
         {
-            var output = process.StandardOutput.ReadToEndAsync(token);
-            var errors = process.StandardError.ReadToEndAsync(token);
-            await process.WaitForExitAsync(token);
-            // A wrk that cannot connect says so on stderr and reports no requests, which Parse turns into a problem.
-            return await output + await errors;
+            arguments.AddRange(["-H", header]);
         }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-        }
+        arguments.Add(url);
+        // A wrk that cannot connect says so on stderr and reports no requests, which Parse turns into a problem.
+        return (await LoadTool.RunAsync("wrk", arguments, token)).Output;
     }
 
     private static WrkRun Parse(string output)
@@ -77,7 +63,8 @@ public static partial class Wrk
         var socketErrors = SocketErrorsLine().Match(output);
         return new WrkRun(
             RequestsPerSecond: Number(RequestsPerSecondLine().Match(output).Groups[1]),
-            P99Milliseconds: P99Milliseconds(P99Line().Match(output)),
+            P50Milliseconds: Milliseconds(output, percentile: "50"),
+            P99Milliseconds: Milliseconds(output, percentile: "99"),
             Requests: (long)Number(RequestsLine().Match(output).Groups[1]),
             ErrorResponses: (long)Number(Non2xxLine().Match(output).Groups[1]),
             SocketErrors: (long)socketErrors.Groups.Values.Skip(1).Sum(Number),
@@ -87,8 +74,10 @@ public static partial class Wrk
     private static double Number(Group group) =>
         group.Success ? double.Parse(group.Value, CultureInfo.InvariantCulture) : 0;
 
-    private static double P99Milliseconds(Match p99) => p99.Success
-        ? Number(p99.Groups[1]) * p99.Groups[2].Value switch
+    /// <summary>A latency percentile from the <c>--latency</c> distribution (50, 75, 90 or 99).</summary>
+    private static double Milliseconds(string output, string percentile) =>
+        LatencyPercentileLine().Matches(output).FirstOrDefault(line => line.Groups[1].Value == percentile) is { } line
+        ? Number(line.Groups[2]) * line.Groups[3].Value switch
         {
             "us" => 0.001,
             "ms" => 1,
@@ -101,8 +90,8 @@ public static partial class Wrk
     [GeneratedRegex(@"^Requests/sec:\s+([\d.]+)", RegexOptions.Multiline)]
     private static partial Regex RequestsPerSecondLine();
 
-    [GeneratedRegex(@"^\s+99%\s+([\d.]+)(us|ms|s|m|h)\s*$", RegexOptions.Multiline)]
-    private static partial Regex P99Line();
+    [GeneratedRegex(@"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m|h)\s*$", RegexOptions.Multiline)]
+    private static partial Regex LatencyPercentileLine();
 
     [GeneratedRegex(@"^\s+(\d+) requests in ", RegexOptions.Multiline)]
     private static partial Regex RequestsLine();

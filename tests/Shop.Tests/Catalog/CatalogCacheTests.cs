@@ -96,7 +96,7 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
         var newPrice = before[0]!.Price == 123.45m ? 234.56m : 123.45m;
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis")))
         {
-            Assert.Equal(TestShop.ApiInstances.Count, await InvalidationSubscribersAsync(redis));
+            Assert.Equal(TestShop.ApiInstances.Count, await ShopRedis.InvalidationSubscribersAsync(redis));
         }
 
         using var edge = shop.EdgeClient();
@@ -124,12 +124,10 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
     [Fact]
     public async Task Catalog_keeps_answering_from_postgres_while_redis_is_down_and_caches_again_after()
     {
-        var commands = shop.App.Services.GetRequiredService<ResourceCommandService>();
         using var edge = shop.EdgeClient();
         try
         {
-            await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand);
-            await Poll.UntilAsync(() => !TestShop.IsListening(shop.Ports.Redis), "redis to stop");
+            await ShopRedis.StopAsync(shop);
 
             for (var i = 0; i < 30; i++)
             {
@@ -142,34 +140,8 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
         }
         finally
         {
-            await Poll.UntilAsync(async () =>
-                (await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand)).Success || TestShop.IsListening(shop.Ports.Redis),
-                "redis to start again");
-            await shop.Notifications.WaitForResourceHealthyAsync("redis");
+            await ShopRedis.StartAndWaitForEveryInstanceAsync(shop);
         }
-
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
-        // Every instance, asked directly, must cache in Redis again: recovery is per process.
-        for (var instance = 0; instance < TestShop.ApiInstances.Count; instance++)
-        {
-            using var api = new HttpClient { BaseAddress = new Uri($"http://localhost:{shop.Ports.ApiBase + instance}") };
-            await Poll.UntilAsync(async () =>
-            {
-                var key = $"redis-back-{Guid.NewGuid():N}";
-                using var response = await api.GetAsync($"/api/catalog/items?q={key}");
-                response.EnsureSuccessStatusCode();
-                return redis.GetServers().Single().Keys(pattern: $"*{key}*").Any();
-            }, $"{TestShop.ApiInstances[instance]} to write to Redis again");
-        }
-        // Staff updates reach other instances over pub/sub: every instance must have re-subscribed too.
-        await Poll.UntilAsync(async () => await InvalidationSubscribersAsync(redis) == TestShop.ApiInstances.Count,
-            "every API instance to re-subscribe to catalog invalidations");
-    }
-
-    private static async Task<long> InvalidationSubscribersAsync(IConnectionMultiplexer redis)
-    {
-        var reply = await redis.GetServers().Single().ExecuteAsync("PUBSUB", "NUMSUB", "shop:catalog:invalidate");
-        return (long)((RedisResult[])reply!)[1];
     }
 
     [Fact]

@@ -31,6 +31,8 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
             [
                 "Shop:Infrastructure=Local",
                 $"Shop:DataDirectory={DataDirectory}",
+                // Low enough that a test can pile up a backlog of orders in seconds (the waiting room then slows down).
+                "Shop:WaitingRoom:BacklogThreshold=200",
                 .. Ports.AsConfiguration(),
             ],
             (options, _) => options.DisableDashboard = true);

@@ -105,6 +105,54 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
         await WaitForCartCountAsync(page, "0");
     }
 
+    [Fact]
+    public async Task During_a_sale_a_shopper_waits_is_let_in_without_a_click_and_places_an_order()
+    {
+        await new Orders.OrderTraffic(shop).SetStockAsync([4702], 100);
+        var sales = new WaitingRoom.SaleTraffic(shop);
+        var saleId = WaitingRoom.SaleTraffic.NewSaleId();
+        await sales.PutSaleAsync(saleId, WaitingRoom.SaleTraffic.Sale(admissionsPerMinute: 600, maxActive: 100));
+        try
+        {
+            await sales.PauseAsync(saleId, true);
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await LaunchChromiumAsync(playwright);
+            var context = await browser.NewContextAsync();
+            var page = await context.NewPageAsync();
+
+            // Any store page sends a shopper without an admission to the waiting room.
+            await page.GotoAsync($"http://localhost:{shop.Ports.EdgeHttp}/product/4702");
+            await page.WaitForURLAsync("**/waiting-room?returnUrl=%2Fproduct%2F4702");
+            await page.WaitForSelectorAsync("[data-testid=waiting][data-state=Waiting]");
+            var position = await page.InnerTextAsync("[data-testid=waiting-position]");
+            Assert.Matches("^[0-9]+$", position);
+            Assert.Contains("First come, first served", await page.InnerTextAsync("[data-testid=queue-rule]"));
+            Assert.True((await context.CookiesAsync()).Single(c => c.Name == "shop.wr.ticket").HttpOnly);
+
+            // A reload keeps the place.
+            await page.ReloadAsync();
+            await page.WaitForSelectorAsync("[data-testid=waiting][data-state=Waiting]");
+            Assert.Equal(position, await page.InnerTextAsync("[data-testid=waiting-position]"));
+
+            // The sale resumes: the page goes on to the product by itself.
+            await sales.PauseAsync(saleId, false);
+            await page.WaitForURLAsync("**/product/4702", new() { Timeout = 30_000 });
+            await page.ClickAsync(".add-to-cart button");
+            await page.WaitForURLAsync("**/cart");
+            await page.ClickAsync("[data-testid=checkout]");
+            await page.WaitForURLAsync("**/checkout");
+            await page.FillAsync("input[type=email]", "waited@example.com");
+            await page.FillAsync("input[name='Form.Name']", "Patient Shopper");
+            await page.ClickAsync("form.checkout button[type=submit]");
+            await page.WaitForURLAsync("**/orders/*");
+            await page.WaitForSelectorAsync("[data-testid=order-status][data-status=Confirmed]", new() { Timeout = 30_000 });
+        }
+        finally
+        {
+            await sales.EndSaleAsync(saleId);
+        }
+    }
+
     private static Task WaitForCartCountAsync(IPage page, string count) =>
         page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=cart-count]')?.innerText === '{count}'");
 

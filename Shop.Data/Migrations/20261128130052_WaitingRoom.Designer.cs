@@ -12,7 +12,7 @@ using Shop.Data;
 namespace Shop.Data.Migrations
 {
     [DbContext(typeof(ShopDbContext))]
-    [Migration("20261128125305_WaitingRoom")]
+    [Migration("20261128130052_WaitingRoom")]
     partial class WaitingRoom
     {
         /// <inheritdoc />
@@ -284,6 +284,10 @@ namespace Shop.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("id");
+
+                    b.Property<int>("AbandonAfterSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("abandon_after_seconds");
 
                     b.Property<int>("AdmissionsPerMinute")
                         .HasColumnType("integer")

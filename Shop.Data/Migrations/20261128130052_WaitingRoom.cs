@@ -43,6 +43,7 @@ namespace Shop.Data.Migrations
                     max_active_shoppers = table.Column<int>(type: "integer", nullable: false),
                     session_minutes = table.Column<int>(type: "integer", nullable: false),
                     orders_per_admission = table.Column<int>(type: "integer", nullable: false),
+                    abandon_after_seconds = table.Column<int>(type: "integer", nullable: false),
                     queue_mode = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     when_redis_down = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
                     paused = table.Column<bool>(type: "boolean", nullable: false),

@@ -1,0 +1,68 @@
+using Shop.Messaging;
+
+namespace Shop.Web.WaitingRoom;
+
+public sealed record CurrentSale(string? SaleId, string? Name, string State, string? QueueMode, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, bool Enforced, bool Paused);
+
+/// <summary>The sale the store is gated by, as the API sees it, asked at most once a second per storefront instance.</summary>
+public sealed class SaleClient(HttpClient http, TimeProvider clock, ILogger<SaleClient> logger)
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+    private (CurrentSale Sale, DateTimeOffset At)? cached;
+
+    public async Task<CurrentSale?> CurrentAsync()
+    {
+        var now = clock.GetUtcNow();
+        if (cached is { } hit && now - hit.At < CacheFor)
+        {
+            return hit.Sale;
+        }
+        try
+        {
+            var sale = await http.GetFromJsonAsync<CurrentSale>("/api/waitingroom/sale");
+            cached = (sale!, now);
+            return sale;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            // Without the API nothing can be sold anyway; the pages themselves say so.
+            logger.LogWarning(e, "Could not ask the API for the current sale");
+            return cached?.Sale;
+        }
+    }
+}
+
+/// <summary>
+/// During a live sale every store page needs an admission: a shopper without one (or with one for another sale, an
+/// expired one, or one issued to another ticket) is sent to the waiting room, which sends them back when it is their turn.
+/// </summary>
+public sealed class WaitingRoomGate(RequestDelegate next)
+{
+    public const string WaitingRoomPath = "/waiting-room";
+    public const string TicketCookie = "shop.wr.ticket";
+    public const string AdmissionCookie = "shop.wr.admission";
+
+    private static readonly string[] OpenPrefixes = [WaitingRoomPath, "/_framework", "/_content", "/not-found", "/health", "/alive"];
+
+    public async Task InvokeAsync(HttpContext context, SaleClient sales, WaitingRoomPasses passes, TimeProvider clock)
+    {
+        if (!IsStorePage(context.Request) || await sales.CurrentAsync() is not { Enforced: true, SaleId: { } saleId }
+            || HasAdmission(context.Request, saleId, passes, clock.GetUtcNow()))
+        {
+            await next(context);
+            return;
+        }
+        var returnUrl = HttpMethods.IsGet(context.Request.Method) ? $"{context.Request.Path}{context.Request.QueryString}" : "/";
+        context.Response.StatusCode = HttpMethods.IsGet(context.Request.Method) ? StatusCodes.Status302Found : StatusCodes.Status303SeeOther;
+        context.Response.Headers.Location = $"{WaitingRoomPath}?returnUrl={Uri.EscapeDataString(returnUrl)}";
+    }
+
+    public static bool HasAdmission(HttpRequest request, string saleId, WaitingRoomPasses passes, DateTimeOffset now) =>
+        passes.TryReadAdmission(request.Cookies[AdmissionCookie], out var admission)
+        && passes.TryReadTicket(request.Cookies[TicketCookie], out var ticket)
+        && admission.SaleId == saleId && admission.ExpiresAt > now && ticket.TicketId == admission.TicketId;
+
+    private static bool IsStorePage(HttpRequest request) =>
+        !OpenPrefixes.Any(p => request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase))
+        && !Path.HasExtension(request.Path.Value);
+}

@@ -1,0 +1,45 @@
+using StackExchange.Redis;
+
+namespace Shop.Tests.Infrastructure;
+
+/// <summary>Stops and restarts the shop's Redis, and waits until every API instance really uses it again.</summary>
+public static class ShopRedis
+{
+    public static async Task StopAsync(TestShop shop)
+    {
+        await shop.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand);
+        await Poll.UntilAsync(() => !TestShop.IsListening(shop.Ports.Redis), "redis to stop");
+    }
+
+    public static async Task StartAndWaitForEveryInstanceAsync(TestShop shop)
+    {
+        var commands = shop.App.Services.GetRequiredService<ResourceCommandService>();
+        await Poll.UntilAsync(async () =>
+            (await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand)).Success || TestShop.IsListening(shop.Ports.Redis),
+            "redis to start again");
+        await shop.Notifications.WaitForResourceHealthyAsync("redis");
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
+        // Every instance, asked directly, must cache in Redis again: recovery is per process.
+        for (var instance = 0; instance < TestShop.ApiInstances.Count; instance++)
+        {
+            using var api = new HttpClient { BaseAddress = new Uri($"http://localhost:{shop.Ports.ApiBase + instance}") };
+            await Poll.UntilAsync(async () =>
+            {
+                var key = $"redis-back-{Guid.NewGuid():N}";
+                using var response = await api.GetAsync($"/api/catalog/items?q={key}");
+                response.EnsureSuccessStatusCode();
+                return redis.GetServers().Single().Keys(pattern: $"*{key}*").Any();
+            }, $"{TestShop.ApiInstances[instance]} to write to Redis again");
+        }
+        // Staff updates reach other instances over pub/sub: every instance must have re-subscribed too.
+        await Poll.UntilAsync(async () => await InvalidationSubscribersAsync(redis) == TestShop.ApiInstances.Count,
+            "every API instance to re-subscribe to catalog invalidations");
+    }
+
+    public static async Task<long> InvalidationSubscribersAsync(IConnectionMultiplexer redis)
+    {
+        var reply = await redis.GetServers().Single().ExecuteAsync("PUBSUB", "NUMSUB", "shop:catalog:invalidate");
+        return (long)((RedisResult[])reply!)[1];
+    }
+}
