@@ -71,7 +71,7 @@ customElements.define("waiting-room", class extends HTMLElement {
       case "Open":
         this.headline("It's your turn! Taking you to the store…");
         this.source?.close();
-        location.replace(this.getAttribute("return-url") || "/");
+        this.enter();
         break;
       case "Expired":
         this.headline("Your turn has passed. Finding you a new place…");
@@ -84,6 +84,18 @@ customElements.define("waiting-room", class extends HTMLElement {
           : status.paused ? "You're in line. The sale is paused for a moment; your place is kept."
           : "You're in line.");
     }
+  }
+
+  // An event stream cannot set cookies once it has started: one status call stores the admission cookie first.
+  async enter() {
+    if (this.entering) return;
+    this.entering = true;
+    try {
+      await fetch("/api/waitingroom/status", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    } catch {
+      // The store page sends the shopper back here if the cookie is missing; the next visit asks again.
+    }
+    location.replace(this.getAttribute("return-url") || "/");
   }
 
   hold(message, seconds) {
