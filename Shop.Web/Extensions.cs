@@ -13,7 +13,8 @@ public static class Extensions
         // "edge" resolves through service discovery to the load balancer the AppHost runs.
         builder.Services.AddHttpClient<CatalogClient>(http => http.BaseAddress = new Uri("http://edge"));
         builder.Services.AddHttpClient<OrdersClient>(http => http.BaseAddress = new Uri("http://edge"));
-        builder.Services.AddHttpClient<SaleClient>(http => http.BaseAddress = new Uri("http://edge"));
+        builder.Services.AddHttpClient(SaleClient.HttpClientName, http => http.BaseAddress = new Uri("http://edge"));
+        builder.Services.AddSingleton<SaleClient>();
         builder.Services.AddSingleton(TimeProvider.System);
         // The API's waiting-room key (the AppHost's waitingroom-key): the storefront checks admissions without asking anyone.
         builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IConfiguration>()["WaitingRoom:SigningKey"]

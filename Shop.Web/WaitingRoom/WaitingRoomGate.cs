@@ -5,8 +5,10 @@ namespace Shop.Web.WaitingRoom;
 public sealed record CurrentSale(string? SaleId, string? Name, string State, string? QueueMode, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, bool Enforced, bool Paused);
 
 /// <summary>The sale the store is gated by, as the API sees it, asked at most once a second per storefront instance.</summary>
-public sealed class SaleClient(HttpClient http, TimeProvider clock, ILogger<SaleClient> logger)
+public sealed class SaleClient(IHttpClientFactory httpClients, TimeProvider clock, ILogger<SaleClient> logger)
 {
+    public const string HttpClientName = "sales";
+
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     private (CurrentSale Sale, DateTimeOffset At)? cached;
 
@@ -19,7 +21,7 @@ public sealed class SaleClient(HttpClient http, TimeProvider clock, ILogger<Sale
         }
         try
         {
-            var sale = await http.GetFromJsonAsync<CurrentSale>("/api/waitingroom/sale");
+            var sale = await httpClients.CreateClient(HttpClientName).GetFromJsonAsync<CurrentSale>("/api/waitingroom/sale");
             cached = (sale!, now);
             return sale;
         }
