@@ -10,7 +10,8 @@ public sealed class SaleClient(IHttpClientFactory httpClients, TimeProvider cloc
     public const string HttpClientName = "sales";
 
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
-    private (CurrentSale Sale, DateTimeOffset At)? cached;
+    private sealed record Cached(CurrentSale Sale, DateTimeOffset At);
+    private volatile Cached? cached;
 
     public async Task<CurrentSale?> CurrentAsync()
     {
@@ -22,7 +23,7 @@ public sealed class SaleClient(IHttpClientFactory httpClients, TimeProvider cloc
         try
         {
             var sale = await httpClients.CreateClient(HttpClientName).GetFromJsonAsync<CurrentSale>("/api/waitingroom/sale");
-            cached = (sale!, now);
+            cached = new Cached(sale!, now);
             return sale;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
