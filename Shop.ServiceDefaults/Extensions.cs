@@ -20,6 +20,19 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // Framework logs written per request (request start and finish, every EF command, every outgoing call) cost
+        // more than a cached request itself under load; traces and metrics carry that detail. Inserted first, so any
+        // appsettings file or environment variable still overrides them.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Warning",
+                ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+            },
+        });
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 

@@ -19,7 +19,12 @@ public sealed record Waiter(string Ticket, long? Position);
 /// <summary>Creates sales as staff do, joins and polls as shoppers do, straight at one API instance or through the edge.</summary>
 public sealed class SaleTraffic(TestShop shop)
 {
-    public HttpClient Instance(int index) => new() { BaseAddress = new Uri($"http://localhost:{shop.Ports.ApiBase + index}") };
+    /// <summary>One API instance, asked directly. No cookie jar: each join is a new shopper unless a ticket is sent.</summary>
+    public HttpClient Instance(int index, int connections = 16) =>
+        new(new SocketsHttpHandler { UseCookies = false, MaxConnectionsPerServer = connections }) { BaseAddress = new Uri($"http://localhost:{shop.Ports.ApiBase + index}") };
+
+    /// <summary>The edge, without a cookie jar.</summary>
+    public HttpClient Edge() => new(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = new Uri($"http://localhost:{shop.Ports.EdgeHttp}") };
 
     public static string NewSaleId() => $"t-{Guid.NewGuid():N}"[..14];
 

@@ -21,7 +21,7 @@ public sealed class WaitingRoomQueueTests(ShopFixture fixture)
         {
             await sales.PauseAsync(saleId, true);
             var instances = Enumerable.Range(0, TestShop.ApiInstances.Count)
-                .Select(i => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 48 }) { BaseAddress = sales.Instance(i).BaseAddress })
+                .Select(i => sales.Instance(i, connections: 48))
                 .ToList();
             var positions = await Task.WhenAll(Enumerable.Range(0, 10_000).Select(async i =>
                 (await SaleTraffic.JoinedAsync(instances[i % instances.Count], SaleTraffic.ClientIp(i))).Position ?? 0));
@@ -308,7 +308,7 @@ public sealed class WaitingRoomQueueTests(ShopFixture fixture)
             await sales.PauseAsync(saleId, true);
             // The limit is 20 new joins per address per 10-second window: start at the top of a window.
             await Poll.UntilAsync(() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() % 10_000 < 500, "the start of a rate-limit window");
-            using var edge = shop.EdgeClient();
+            using var edge = sales.Edge();
             var answers = new List<HttpResponseMessage>();
             for (var i = 0; i < 30; i++)
             {
