@@ -20,6 +20,18 @@ public static class EdgeConfig
 {
     public const string HealthPath = "/edge-health";
 
+    /// <summary>
+    /// Written into every proxying location: nginx inherits proxy_set_header from the server block only into
+    /// locations that set none of their own, and each location here sets Connection. X-Forwarded-For is replaced,
+    /// not appended to, so a client cannot forge the address that per-IP limits behind the edge count. Host stays
+    /// nginx's default (the upstream's name), which lets proxy_redirect turn the storefront's redirects back into
+    /// the address the browser used, port and scheme included.
+    /// </summary>
+    private const string Forwarded = """
+                            proxy_set_header X-Forwarded-For $remote_addr;
+                            proxy_set_header X-Forwarded-Proto $scheme;
+            """;
+
     public static string Generate(EdgeLayout edge)
     {
         var api = new StringBuilder();
@@ -83,11 +95,6 @@ public static class EdgeConfig
                     ssl_certificate_key {{edge.CertificateKeyFile}};
 
                     proxy_http_version 1.1;
-                    proxy_set_header Host $host;
-                    # The client's address as the edge saw it, replacing whatever X-Forwarded-For the client sent:
-                    # per-IP limits behind the edge must not be fooled by a forged header.
-                    proxy_set_header X-Forwarded-For $remote_addr;
-                    proxy_set_header X-Forwarded-Proto $scheme;
 
                     location = {{HealthPath}} {
                         default_type text/plain;
@@ -96,6 +103,7 @@ public static class EdgeConfig
 
                     location /api/ {
                         proxy_pass http://api;
+            {{Forwarded}}
                         proxy_set_header Connection "";
                         proxy_connect_timeout 2s;
                         # Only failures where the request never reached an instance are retried elsewhere;
@@ -122,6 +130,7 @@ public static class EdgeConfig
 
                     location / {
                         proxy_pass http://web;
+            {{Forwarded}}
                         proxy_set_header Upgrade $http_upgrade;
                         proxy_set_header Connection $connection_upgrade;
                         proxy_read_timeout 1h;
