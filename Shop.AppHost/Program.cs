@@ -6,8 +6,12 @@ var settings = builder.GetShopSettings();
 // postgres + postgres-replica, redis, rabbitmq, blobs: containers or local processes, same names either way.
 var infrastructure = builder.AddShopInfrastructure(settings);
 
+// The first staff account, admin@shop.local, signs in to the reports with this password; ./shop run prints it.
+var staffAdminPassword = builder.AddParameter("staff-admin-password", new GenerateParameterDefault { MinLength = 20, Special = false }, secret: true, persist: true);
+
 var migrations = builder.AddProject<Projects.Shop_MigrationService>("migrations")
     .WithEnvironment("Shop__Service__InstanceName", "migrations")
+    .WithEnvironment("Staff__AdminPassword", staffAdminPassword)
     .WithConnection(infrastructure.Primary)
     .WithConnection(infrastructure.Blobs);
 
@@ -41,6 +45,8 @@ for (var instance = 1; instance <= settings.OrderWorkers; instance++)
 
 builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reporting)
     .WithConnection(infrastructure.Replica)
+    // Staff accounts only: every BI query goes to the replica.
+    .WithConnection(infrastructure.Primary)
     .WaitForCompletion(migrations);
 
 var edge = builder.AddEdge(settings, web, apis, infrastructure.Blobs, infrastructure.EdgeUpstreams);

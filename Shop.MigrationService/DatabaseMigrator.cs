@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Shop.Data;
 using Shop.MigrationService.Seeding;
+using Shop.Staff;
 
 namespace Shop.MigrationService;
 
@@ -30,6 +31,12 @@ public sealed class DatabaseMigrator(
             await db.Database.MigrateAsync(stoppingToken);
             logger.LogInformation("Applied {Count} migration(s): {Migrations}", pending.Count, pending);
             await scope.ServiceProvider.GetRequiredService<CatalogSeeder>().SeedAsync(stoppingToken);
+
+            var staff = scope.ServiceProvider.GetRequiredService<StaffDbContext>();
+            await staff.Database.MigrateAsync(stoppingToken);
+            var adminPassword = scope.ServiceProvider.GetRequiredService<IConfiguration>()["Staff:AdminPassword"]
+                ?? throw new InvalidOperationException("Staff:AdminPassword is required (the AppHost passes its staff-admin-password parameter).");
+            await scope.ServiceProvider.GetRequiredService<StaffSeeder>().SeedAsync(adminPassword);
         }
         catch (Exception e)
         {

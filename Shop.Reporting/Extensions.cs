@@ -1,4 +1,6 @@
+using Shop.Reporting.Access;
 using Shop.Reporting.Replication;
+using Shop.Reporting.Reports;
 
 namespace Shop.Reporting;
 
@@ -11,6 +13,9 @@ public static class Extensions
     {
         builder.AddNpgsqlDataSource(ReplicaConnectionName);
         builder.Services.AddSingleton<ReplicaStatusReader>();
+        builder.AddStaffAccess();
+        builder.AddReports();
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddRazorComponents();
     }
 }

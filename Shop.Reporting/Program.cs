@@ -1,5 +1,7 @@
 using Shop.Reporting;
+using Shop.Reporting.Access;
 using Shop.Reporting.Components;
+using Shop.Reporting.Reports;
 
 var builder = WebApplication.CreateBuilder(args);
 // The AppHost runs services from their build output in every environment, not only Development; this loads
@@ -13,10 +15,14 @@ var app = builder.Build();
 
 // A person in a browser gets the storefront's own not-found page rather than a ProblemDetails document.
 app.UseExceptionHandler();
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>();
+app.MapStaffAccess();
+app.MapReportsApi();
 app.MapDefaultEndpoints();
 
 app.Run();

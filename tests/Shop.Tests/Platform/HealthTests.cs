@@ -26,9 +26,10 @@ public sealed class HealthTests(ShopFixture fixture)
     [Fact]
     public async Task Reporting_reads_from_the_standby_on_its_fixed_port()
     {
-        using var client = new HttpClient { BaseAddress = new Uri($"http://localhost:{shop.Ports.Reporting}") };
+        using var staff = new Reporting.StaffClient(shop);
+        await staff.SignedInAsync(Shop.Staff.StaffRoles.AdminEmail, await Reporting.StaffClient.AdminPasswordAsync(shop));
 
-        var page = await client.GetStringAsync("/");
+        var page = await staff.Http.GetStringAsync("/");
 
         Assert.Contains("<dd data-testid=\"in-recovery\">yes</dd>", page);
     }

@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Shop.Staff;
+using Shop.Tests.Infrastructure;
+
+namespace Shop.Tests.Reporting;
+
+/// <summary>A browser-like client of the staff reports: a cookie jar, no automatic redirects, forms posted with their antiforgery token.</summary>
+public sealed partial class StaffClient(TestShop shop) : IDisposable
+{
+    private readonly CookieContainer cookies = new();
+    private HttpClient? http;
+
+    public HttpClient Http => http ??= new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false })
+    {
+        BaseAddress = new Uri($"http://localhost:{shop.Ports.Reporting}"),
+    };
+
+    /// <returns>The answer to the form post: a redirect when signed in, the page with its error otherwise.</returns>
+    public async Task<HttpResponseMessage> SignInAsync(string email, string password) =>
+        await PostFormAsync("/login", "login", new() { ["Input.Email"] = email, ["Input.Password"] = password });
+
+    public async Task SignedInAsync(string email, string password)
+    {
+        using var response = await SignInAsync(email, password);
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Sign-in as {email} answered {(int)response.StatusCode}");
+    }
+
+    public async Task<HttpResponseMessage> PostFormAsync(string path, string formName, Dictionary<string, string> fields)
+    {
+        var page = await Http.GetStringAsync(path);
+        var token = AntiforgeryField().Match(page);
+        Assert.True(token.Success, $"No antiforgery token on {path}");
+        fields["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value);
+        fields["_handler"] = formName;
+        return await Http.PostAsync(path, new FormUrlEncodedContent(fields));
+    }
+
+    public static async Task<string> AdminPasswordAsync(TestShop shop) => await shop.ParameterAsync("staff-admin-password");
+
+    /// <summary>Creates an account straight in the staff store, with the given roles (none: a signed-in non-staff user).</summary>
+    public static async Task CreateAccountAsync(TestShop shop, string email, string password, params string[] roles)
+    {
+        var connectionString = await shop.ConnectionStringAsync("postgres");
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddDbContext<StaffDbContext>(options => StaffExtensions.UseStaffDatabase(options, connectionString));
+        services.AddIdentityCore<StaffUser>(StaffExtensions.ConfigurePasswords).AddRoles<IdentityRole>().AddEntityFrameworkStores<StaffDbContext>();
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
+        var user = new StaffUser { UserName = email, Email = email, EmailConfirmed = true };
+        var created = await users.CreateAsync(user, password);
+        Assert.True(created.Succeeded, string.Join(" ", created.Errors.Select(e => e.Description)));
+        if (roles.Length > 0)
+        {
+            Assert.True((await users.AddToRolesAsync(user, roles)).Succeeded);
+        }
+    }
+
+    public void Dispose() => http?.Dispose();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+}
