@@ -14,6 +14,8 @@ public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbC
     public DbSet<OrderLine> OrderLines => Set<OrderLine>();
     public DbSet<AppliedOrder> AppliedOrders => Set<AppliedOrder>();
     public DbSet<Sale> Sales => Set<Sale>();
+    public DbSet<SaleAdmission> SaleAdmissions => Set<SaleAdmission>();
+    public DbSet<SaleQueueStats> SaleQueueStats => Set<SaleQueueStats>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.HasPostgresExtension("pg_trgm")

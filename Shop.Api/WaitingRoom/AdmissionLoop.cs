@@ -9,7 +9,7 @@ namespace Shop.Api.WaitingRoom;
 /// dies another takes over within the lease. Admission slows down while checkout is behind and recovers step by step.
 /// </summary>
 public sealed class AdmissionLoop(
-    SaleDirectory sales, WaitingRoomStore store, AdmissionHealth health, WaitingRoomMetrics metrics,
+    SaleDirectory sales, WaitingRoomStore store, AdmissionHealth health, WaitingRoomMetrics metrics, FunnelRecorder funnel,
     IOptions<WaitingRoomOptions> options, TimeProvider clock, ILogger<AdmissionLoop> logger) : BackgroundService
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
@@ -57,7 +57,9 @@ public sealed class AdmissionLoop(
                     var view = new List<(string, WaitingRoomStore.Counts, double)>();
                     foreach (var sale in live)
                     {
-                        view.Add((sale.Id, await store.CountsAsync(sale, now), sale.Paused ? 0 : sale.AdmissionsPerMinute * factor));
+                        var counts = await store.CountsAsync(sale, now);
+                        view.Add((sale.Id, counts, sale.Paused ? 0 : sale.AdmissionsPerMinute * factor));
+                        funnel.RecordCounts(sale.Id, counts, now);
                     }
                     metrics.LeaderView(view);
                     lastView = now;
@@ -80,6 +82,7 @@ public sealed class AdmissionLoop(
             catchUp: TimeSpan.FromTicks(Math.Max(settings.AdmissionTick.Ticks * 3, TimeSpan.FromMilliseconds(250).Ticks)),
             staleBefore: now.AddSeconds(-sale.AbandonAfterSeconds), maxPerTick: 1000);
         metrics.Ticked(sale.Id, tick);
+        funnel.RecordAdmissions(sale.Id, tick);
     }
 
     private async Task CheckHealthAsync(CancellationToken cancellationToken)

@@ -20,7 +20,11 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
 
     public sealed record Snapshot(long LastPosition, long Serving, bool Drawn, double RateFactor);
     public sealed record Turn(long? AdmittedAtMs, bool Skipped);
-    public sealed record Tick(int Admitted, int Skipped, IReadOnlyList<long> WaitedMs, int Active);
+    public sealed record Admission(long Position, long JoinedAtMs);
+    public sealed record Tick(int Admitted, int Skipped, IReadOnlyList<Admission> Admissions, long AdmittedAtMs, int Active)
+    {
+        public IEnumerable<long> WaitedMs => Admissions.Select(a => AdmittedAtMs - a.JoinedAtMs);
+    }
     public sealed record Counts(long Joined, long Waiting, long Admitted, long Active, long Abandoned);
 
     private static readonly RedisKey HealthKey = "wr:health";
@@ -158,7 +162,8 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
             else
                 redis.call('HSET', KEYS[4], serving, now)
                 redis.call('ZADD', KEYS[6], now + tonumber(ARGV[6]), serving)
-                table.insert(waited, now - tonumber(redis.call('HGET', KEYS[8], serving) or now))
+                table.insert(waited, serving)
+                table.insert(waited, tonumber(redis.call('HGET', KEYS[8], serving) or now))
                 active = active + 1
                 admitted = admitted + 1
                 nextAt = nextAt + interval
@@ -177,7 +182,8 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
             [keys.Counter, keys.Serving, keys.Seen, keys.Admitted, keys.Skipped, keys.Active, keys.Next, keys.Joined],
             [now.ToUnixTimeMilliseconds(), interval, Math.Max(interval, catchUp.TotalMilliseconds), sale.MaxActiveShoppers,
              staleBefore.ToUnixTimeMilliseconds(), sale.SessionMinutes * 60_000L, maxPerTick]))!;
-        return new Tick((int)result[0], (int)result[1], result[3..], (int)result[2]);
+        var admissions = result[3..].Chunk(2).Select(pair => new Admission(pair[0], pair[1])).ToList();
+        return new Tick((int)result[0], (int)result[1], admissions, now.ToUnixTimeMilliseconds(), (int)result[2]);
     }
 
     public async Task<Counts> CountsAsync(Sale sale, DateTimeOffset now)

@@ -356,6 +356,68 @@ namespace Shop.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Shop.Data.Sales.SaleAdmission", b =>
+                {
+                    b.Property<string>("SaleId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sale_id");
+
+                    b.Property<long>("Position")
+                        .HasColumnType("bigint")
+                        .HasColumnName("position");
+
+                    b.Property<DateTimeOffset>("AdmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("admitted_at");
+
+                    b.Property<DateTimeOffset>("JoinedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("joined_at");
+
+                    b.HasKey("SaleId", "Position")
+                        .HasName("pk_sale_admissions");
+
+                    b.ToTable("sale_admissions", (string)null);
+                });
+
+            modelBuilder.Entity("Shop.Data.Sales.SaleQueueStats", b =>
+                {
+                    b.Property<string>("SaleId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sale_id");
+
+                    b.Property<long>("Abandoned")
+                        .HasColumnType("bigint")
+                        .HasColumnName("abandoned");
+
+                    b.Property<long>("Active")
+                        .HasColumnType("bigint")
+                        .HasColumnName("active");
+
+                    b.Property<long>("Admitted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("admitted");
+
+                    b.Property<long>("Joined")
+                        .HasColumnType("bigint")
+                        .HasColumnName("joined");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Waiting")
+                        .HasColumnType("bigint")
+                        .HasColumnName("waiting");
+
+                    b.HasKey("SaleId")
+                        .HasName("pk_sale_queue_stats");
+
+                    b.ToTable("sale_queue_stats", (string)null);
+                });
+
             modelBuilder.Entity("Shop.Data.Catalog.Product", b =>
                 {
                     b.HasOne("Shop.Data.Catalog.Category", "Category")

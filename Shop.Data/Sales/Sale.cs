@@ -31,6 +31,27 @@ public sealed class Sale
     public bool IsLive(DateTimeOffset now) => EndedAt is null && StartsAt <= now && now < EndsAt;
 }
 
+/// <summary>One shopper let in from a sale's waiting room: the raw material of the funnel and time-in-queue reports.</summary>
+public sealed class SaleAdmission
+{
+    public required string SaleId { get; set; }
+    public long Position { get; set; }
+    public DateTimeOffset JoinedAt { get; set; }
+    public DateTimeOffset AdmittedAt { get; set; }
+}
+
+/// <summary>A sale's waiting-room counters as the admission loop last saw them in Redis, copied every few seconds.</summary>
+public sealed class SaleQueueStats
+{
+    public required string SaleId { get; set; }
+    public long Joined { get; set; }
+    public long Waiting { get; set; }
+    public long Admitted { get; set; }
+    public long Active { get; set; }
+    public long Abandoned { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
 public static class SaleQueueModes
 {
     public const string Fifo = "Fifo";
@@ -61,5 +82,23 @@ internal sealed class SaleConfiguration : IEntityTypeConfiguration<Sale>
             t.HasCheckConstraint("ck_sales_when_redis_down", $"when_redis_down IN ('{RedisDownPolicies.Closed}', '{RedisDownPolicies.Open}')");
         });
         sale.HasIndex(s => s.EndsAt);
+    }
+}
+
+internal sealed class SaleAdmissionConfiguration : IEntityTypeConfiguration<SaleAdmission>
+{
+    public void Configure(EntityTypeBuilder<SaleAdmission> admission)
+    {
+        admission.HasKey(a => new { a.SaleId, a.Position });
+        admission.Property(a => a.SaleId).HasMaxLength(64);
+    }
+}
+
+internal sealed class SaleQueueStatsConfiguration : IEntityTypeConfiguration<SaleQueueStats>
+{
+    public void Configure(EntityTypeBuilder<SaleQueueStats> stats)
+    {
+        stats.HasKey(s => s.SaleId);
+        stats.Property(s => s.SaleId).HasMaxLength(64);
     }
 }

@@ -21,14 +21,18 @@ public sealed partial class StaffReportTests(ShopFixture fixture)
         var suffix = Guid.NewGuid().ToString("N")[..8];
         const string password = "correct horse battery";
 
-        // Anonymous: every report page and export sends to the sign-in page.
+        // Anonymous: every page sends to the sign-in page; an export (an API endpoint, so no redirect) is a 401.
         using (var anonymous = new StaffClient(shop))
         {
-            foreach (var path in new[] { "/", "/reports/sales", "/reports/sales.csv", "/staff" })
+            foreach (var path in new[] { "/", "/reports/sales", "/staff" })
             {
                 using var response = await anonymous.Http.GetAsync(path);
                 Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
                 Assert.StartsWith("/login", response.Headers.Location?.PathAndQuery ?? response.Headers.Location?.OriginalString);
+            }
+            using (var export = await anonymous.Http.GetAsync("/reports/sales.csv"))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, export.StatusCode);
             }
             using var wrong = await anonymous.SignInAsync(StaffRoles.AdminEmail, "not the password at all");
             Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
@@ -141,6 +145,87 @@ public sealed partial class StaffReportTests(ShopFixture fixture)
         Assert.Matches(@"Data as of \d\d:\d\d:\d\d UTC \(replica lag \d+\.\d s\)", await page.InnerTextAsync("[data-testid=freshness]"));
         Assert.True(await page.Locator("[data-testid=sales-table] tbody tr").CountAsync() >= 1);
     }
+
+    [Fact]
+    public async Task A_sale_shows_in_outcomes_funnel_products_and_stock_and_every_table_matches_its_csv()
+    {
+        var product = Product + 2;
+        var orders = new OrderTraffic(shop);
+        await orders.SetStockAsync([product], 2);
+        var sales = new WaitingRoom.SaleTraffic(shop);
+        var saleId = WaitingRoom.SaleTraffic.NewSaleId();
+        await sales.PutSaleAsync(saleId, WaitingRoom.SaleTraffic.Sale(admissionsPerMinute: 6000, maxActive: 10));
+        var accepted = new List<Guid>();
+        try
+        {
+            // Three shoppers wait, are admitted and order one unit each of a product with 2 in stock; one more joins and leaves.
+            using var api = sales.Instance(0);
+            using var edge = shop.EdgeClient();
+            for (var i = 0; i < 3; i++)
+            {
+                var waiter = await WaitingRoom.SaleTraffic.JoinedAsync(api, WaitingRoom.SaleTraffic.ClientIp(95_000 + i));
+                var admission = (await WaitingRoom.SaleTraffic.AdmittedAsync(api, waiter)).AdmissionToken!;
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+                {
+                    Content = System.Net.Http.Json.JsonContent.Create(new
+                    {
+                        customer = new { email = $"bi{i}@example.com", name = "BI" }, items = new[] { new { productId = product, quantity = 1 } },
+                    }),
+                };
+                request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+                request.Headers.Add("X-Admission-Token", admission);
+                request.Headers.Add("X-Waiting-Ticket", waiter.Ticket);
+                using var response = await edge.SendAsync(request);
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+                accepted.Add(System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("orderId").GetGuid());
+            }
+            await WaitingRoom.SaleTraffic.JoinedAsync(api, WaitingRoom.SaleTraffic.ClientIp(95_010));
+            await orders.SettledAsync(accepted, TimeSpan.FromSeconds(30));
+            // The admission loop copies the queue's counters to Postgres every second.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+        finally
+        {
+            await sales.EndSaleAsync(saleId);
+        }
+
+        using var client = new StaffClient(shop);
+        await client.SignedInAsync(StaffRoles.AdminEmail, await StaffClient.AdminPasswordAsync(shop));
+        string[]? funnelRow = null, outcomeRow = null;
+        await Poll.UntilAsync(async () =>
+        {
+            funnelRow = (await CsvRowsAsync(client, "/reports/funnel.csv")).FirstOrDefault(r => r[0].Contains(saleId));
+            outcomeRow = (await CsvRowsAsync(client, "/reports/outcomes.csv")).FirstOrDefault(r => r[0].Contains(saleId));
+            return funnelRow is [_, "4", ..] && outcomeRow is not null;
+        }, "the sale in the funnel and outcome reports");
+        // joined 4, admitted 4 (the fourth was let in too), ordered 3, confirmed 2; outcomes: 2 confirmed, 1 sold out.
+        Assert.Equal(["4", "4", "3", "2"], funnelRow![1..5]);
+        Assert.NotEqual("", funnelRow[5]);
+        Assert.Equal(["2", "1", "0", "0"], outcomeRow![1..5]);
+        Assert.Contains(await CsvRowsAsync(client, "/reports/stock.csv?low=0"), r => r[0] == product.ToString() && r[4] == "sold out");
+        Assert.Contains(await CsvRowsAsync(client, "/reports/top-products.csv"), r => r[0] == product.ToString());
+
+        // Every report's table is its CSV, row for row.
+        foreach (var (page, table, csv) in new[]
+        {
+            ("/reports/products", "products-table", "/reports/top-products.csv"),
+            ("/reports/products", "categories-table", "/reports/categories.csv"),
+            ("/reports/sales-events", "outcomes-table", "/reports/outcomes.csv"),
+            ("/reports/sales-events", "funnel-table", "/reports/funnel.csv"),
+            ("/reports/stock?low=0", "stock-table", "/reports/stock.csv?low=0"),
+        })
+        {
+            var html = await client.Http.GetStringAsync(page);
+            var section = html[html.IndexOf($"data-testid=\"{table}\"", StringComparison.Ordinal)..];
+            Assert.Equal(TableRows(section).Take(20), (await CsvLinesAsync(client, csv)).Take(20));
+        }
+    }
+
+    private static async Task<List<string>> CsvLinesAsync(StaffClient client, string path) =>
+        [.. (await client.Http.GetStringAsync(path)).TrimStart('\uFEFF').Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1)];
+
+    private static async Task<List<string[]>> CsvRowsAsync(StaffClient client, string path) =>
+        [.. (await CsvLinesAsync(client, path)).Select(line => line.Split(','))];
 
     private sealed record Totals(long Orders, long Units);
 
