@@ -125,6 +125,9 @@ public sealed partial class StaffReportTests(ShopFixture fixture)
         await new OrderTraffic(shop).SetStockAsync([Product + 1], 100);
         var order = await OrderTraffic.SendAsync(shop.EdgeClient(), new OrderRequest(Guid.NewGuid().ToString("N"), "chart@example.com", [new OrderItem(Product + 1, 1)]));
         await new OrderTraffic(shop).SettledAsync([order.OrderId!.Value], TimeSpan.FromSeconds(30));
+        var staff = $"chart-{Guid.NewGuid():N}@example.com"[..30];
+        const string password = "a staff password";
+        await StaffClient.CreateAccountAsync(shop, staff, password, StaffRoles.Staff);
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new()
@@ -134,8 +137,8 @@ public sealed partial class StaffReportTests(ShopFixture fixture)
         var page = await browser.NewPageAsync();
         await page.GotoAsync($"http://localhost:{shop.Ports.Reporting}/reports/sales");
         await page.WaitForURLAsync("**/login?ReturnUrl=*");
-        await page.FillAsync("input[type=email]", StaffRoles.AdminEmail);
-        await page.FillAsync("input[type=password]", await StaffClient.AdminPasswordAsync(shop));
+        await page.FillAsync("input[type=email]", staff);
+        await page.FillAsync("input[type=password]", password);
         await page.ClickAsync("form button[type=submit]");
         await page.WaitForURLAsync("**/reports/sales");
 
@@ -218,6 +221,42 @@ public sealed partial class StaffReportTests(ShopFixture fixture)
             var section = html[html.IndexOf($"data-testid=\"{table}\"", StringComparison.Ordinal)..];
             Assert.Equal(TableRows(section).Take(20), (await CsvLinesAsync(client, csv)).Take(20));
         }
+    }
+
+    [Fact]
+    public async Task Reports_warn_when_the_replica_is_more_than_a_minute_behind()
+    {
+        using var client = new StaffClient(shop);
+        await client.SignedInAsync(StaffRoles.AdminEmail, await StaffClient.AdminPasswordAsync(shop));
+        Assert.DoesNotContain("freshness-warning", await client.Http.GetStringAsync("/reports/stock"));
+
+        // Stop replaying WAL on the standby while the primary keeps writing: the replica falls behind.
+        await using var replica = Npgsql.NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres-replica"));
+        await using var primary = Npgsql.NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
+        await using (var pause = replica.CreateCommand("SELECT pg_wal_replay_pause()"))
+        {
+            await pause.ExecuteNonQueryAsync();
+        }
+        try
+        {
+            var behind = System.Diagnostics.Stopwatch.StartNew();
+            while (behind.Elapsed < TimeSpan.FromSeconds(62))
+            {
+                await using var write = primary.CreateCommand("UPDATE products SET updated_at = now() WHERE id = 4803");
+                await write.ExecuteNonQueryAsync();
+                await Task.Delay(TimeSpan.FromSeconds(5));
+            }
+            var page = await client.Http.GetStringAsync("/reports/stock");
+            Assert.Contains("data-testid=\"freshness-warning\"", page);
+            Assert.Contains("behind the store", page);
+        }
+        finally
+        {
+            await using var resume = replica.CreateCommand("SELECT pg_wal_replay_resume()");
+            await resume.ExecuteNonQueryAsync();
+        }
+        await Poll.UntilAsync(async () => !(await client.Http.GetStringAsync("/reports/stock")).Contains("freshness-warning"),
+            "the warning to go once the replica catches up");
     }
 
     private static async Task<List<string>> CsvLinesAsync(StaffClient client, string path) =>
