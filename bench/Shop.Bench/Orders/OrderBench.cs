@@ -9,7 +9,8 @@ namespace Shop.Bench.Orders;
 
 /// <summary>
 /// The order figures and their floors, all on the bench shop: intake through one API instance against raw confirmed
-/// publishes to the same broker, and the workers' apply rate against raw single-row inserts into the same database.
+/// publishes to the same broker, intake again while a heavy report runs on the read replica against intake without
+/// it, and the workers' apply rate against raw single-row inserts into the same database.
 /// </summary>
 public sealed class OrderBench(BenchShop shop)
 {
@@ -36,15 +37,18 @@ public sealed class OrderBench(BenchShop shop)
         // Plenty of stock, so the worker does the full job (decrements) for every order during the figures.
         await ExecuteAsync($"UPDATE products SET stock = 1000000 WHERE id = ANY($1)", token, Products);
 
-        Console.WriteLine("Measuring rabbitmq.publish.confirmed, then orders.accept ...");
+        Console.WriteLine("Measuring rabbitmq.publish.confirmed, then orders.accept, then orders.accept.during_report ...");
         var publish = await PublishConfirmedAsync(token);
-        var accept = await AcceptAsync(token);
+        var acceptStarted = await ScalarAsync<DateTime>("SELECT now()", token);
+        var accept = await AcceptAsync("orders.accept", token);
+        var duringReport = await AcceptDuringReportAsync(accept, acceptStarted, token);
         Console.WriteLine("Measuring postgres.insert, then orders.apply ...");
         var insert = await InsertAsync(token);
         var apply = await ApplyAsync(token);
         return
         [
             new LoadMeasurement("orders.accept", accept, "rabbitmq.publish.confirmed", publish, "orders/s"),
+            duringReport,
             new LoadMeasurement("orders.apply", apply, "postgres.insert", insert, "orders/s", Latency: false),
         ];
     }
@@ -71,11 +75,11 @@ public sealed class OrderBench(BenchShop shop)
     }
 
     /// <summary>POST /api/orders straight to one API instance (not the edge), each with a fresh idempotency key.</summary>
-    private async Task<LoadRun> AcceptAsync(CancellationToken token)
+    private async Task<LoadRun> AcceptAsync(string what, CancellationToken token)
     {
         using var api = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = IntakeCallers }) { BaseAddress = new Uri(shop.ApiUrl) };
         var run = Guid.NewGuid().ToString("N")[..8];
-        return await ClosedLoop.RunAsync("orders.accept", IntakeCallers, async (n, ct) =>
+        return await ClosedLoop.RunAsync(what, IntakeCallers, async (n, ct) =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = JsonContent.Create(OrderBody(n)) };
             request.Headers.Add("Idempotency-Key", $"bench-{run}-{n}");
@@ -85,6 +89,48 @@ public sealed class OrderBench(BenchShop shop)
                 throw new InvalidOperationException($"POST /api/orders answered {(int)response.StatusCode}");
             }
         }, token);
+    }
+
+    /// <summary>
+    /// The same intake loop as orders.accept, with <see cref="ReplicaReport"/>'s heavy query running on the read
+    /// replica from just before the loop until it ends (issue 6), so the ratio to orders.accept is what the report
+    /// costs intake. It starts once the workers have applied the orders orders.accept left them, so both loops meet
+    /// the same backlog.
+    /// </summary>
+    private async Task<IMeasurement> AcceptDuringReportAsync(LoadRun withoutReport, DateTime acceptStarted, CancellationToken token)
+    {
+        const string name = "orders.accept.during_report";
+        var caughtUp = await WaitForWorkersAsync(acceptStarted, token);
+        LoadRun run;
+        string report;
+        string? problem;
+        await using (var replicaReport = await ReplicaReport.StartAsync(await shop.ConnectionStringAsync("postgres-replica"), token))
+        {
+            run = replicaReport.Problem is null
+                ? await AcceptAsync(name, token)
+                : new LoadRun(0, 0, 0, 0, 0, $"{name}: not measured\n");
+            report = await replicaReport.StopAsync();
+            problem = replicaReport.Problem;
+        }
+        return new DuringReportMeasurement(new LoadMeasurement(name, run, "orders.accept", withoutReport, "orders/s"), caughtUp + report, problem);
+    }
+
+    /// <summary>Until no order placed since <paramref name="since"/> waits for a worker any more (at most a minute).</summary>
+    /// <returns>A line for the raw report: how long that took.</returns>
+    private async Task<string> WaitForWorkersAsync(DateTime since, CancellationToken token)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var database = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
+        await using var waiting = database.CreateCommand("SELECT count(*) FROM orders WHERE status = 'Accepted' AND created_at >= $1");
+        waiting.Parameters.Add(new NpgsqlParameter { Value = since });
+        long left;
+        while ((left = (long)(await waiting.ExecuteScalarAsync(token))!) > 0 && clock.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(100, token);
+        }
+        return left == 0
+            ? $"before the loop: the workers applied the last of orders.accept's orders {clock.Elapsed.TotalSeconds:N1} s after it ended\n"
+            : $"before the loop: {left:N0} of orders.accept's orders still waited for a worker {clock.Elapsed.TotalSeconds:N0} s after it ended; measured anyway\n";
     }
 
     /// <summary>Single-row inserts, one transaction each, synchronous_commit on: one caller per worker instance.</summary>
@@ -164,6 +210,13 @@ public sealed class OrderBench(BenchShop shop)
 
     private async Task<IConnection> BrokerAsync(CancellationToken token) =>
         await new ConnectionFactory { Uri = new Uri(await shop.ConnectionStringAsync("rabbitmq")) }.CreateConnectionAsync(token);
+
+    private async Task<T> ScalarAsync<T>(string sql, CancellationToken token)
+    {
+        await using var database = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
+        await using var command = database.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync(token))!;
+    }
 
     private async Task ExecuteAsync(string sql, CancellationToken token, params object[] parameters)
     {
