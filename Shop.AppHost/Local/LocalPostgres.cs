@@ -34,7 +34,9 @@ public static class LocalPostgres
         this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<LocalServerResource> primary,
         int primaryPort, IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName)
     {
-        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName,
+        // Reports share this machine's cores with the store: the standby runs at a lower CPU priority, so a long
+        // report gives way to intake, the workers and the primary instead of competing with them as an equal.
+        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName, niceness: ReplicaNiceness,
             initialize: async (pgdata, services, cancellationToken) =>
             {
                 // Our handler runs before Aspire's own WaitFor handling, and the clone needs the primary up now.
@@ -48,11 +50,14 @@ public static class LocalPostgres
             .WaitFor(primary);
     }
 
+    public const int ReplicaNiceness = 10;
+
     /// <param name="initialize">Creates the cluster in the (empty) pgdata folder on first start.</param>
+    /// <param name="niceness">Added to the server's nice value (0: as the AppHost).</param>
     private static IResourceBuilder<LocalServerResource> AddPostgresServer(
         this IDistributedApplicationBuilder builder, string name, int port,
         IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName,
-        Func<string, IServiceProvider, CancellationToken, Task> initialize)
+        Func<string, IServiceProvider, CancellationToken, Task> initialize, int niceness = 0)
     {
         var pgdata = Path.Combine(dataDirectory, "pgdata");
         var sockets = Path.Combine(dataDirectory, "sockets");
@@ -65,6 +70,11 @@ public static class LocalPostgres
             "-c", "wal_level=replica",
             "-c", "max_wal_senders=10",
             "-c", "hot_standby=on");
+        if (niceness != 0)
+        {
+            // nice replaces itself with the command, like setpriv, so no wrapper process sits between DCP and postgres.
+            (command, arguments) = ("/usr/bin/nice", ["-n", niceness.ToString(), command, .. arguments]);
+        }
 
         var server = new LocalServerResource(name, command, dataDirectory)
         {

@@ -10,6 +10,19 @@ public sealed class ReplicationTests(ShopFixture fixture)
     private readonly TestShop shop = fixture.Shop;
 
     [Fact]
+    public void The_replica_runs_at_a_lower_cpu_priority_than_the_primary()
+    {
+        // Field 19 of /proc/<pid>/stat is the nice value; reports on the standby must give way to the store.
+        static int Nice(int pid)
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]);
+        }
+        Assert.Equal("postgres", File.ReadAllText($"/proc/{shop.ProcessId("postgres-replica")}/comm").Trim());
+        Assert.Equal(Nice(shop.ProcessId("postgres")) + 10, Nice(shop.ProcessId("postgres-replica")));
+    }
+
+    [Fact]
     public async Task Row_written_on_the_primary_is_readable_on_the_replica_within_5_seconds()
     {
         await using var primary = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
