@@ -101,7 +101,7 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
         {
             await waitingRoom.EndSessionAsync(admission.Sale.Id, admission.Claims.Position);
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
         {
             logger.LogWarning(e, "Could not end the waiting-room session of position {Position}; it ends when it expires", admission.Claims.Position);
         }

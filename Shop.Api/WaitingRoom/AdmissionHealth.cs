@@ -27,7 +27,7 @@ public sealed class AdmissionHealth(IConnection rabbit, IServiceScopeFactory sco
             }
             backlog = (await channel.QueueDeclarePassiveAsync(OrderQueue.Name, cancellationToken)).MessageCount;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogDebug(e, "Could not read the order queue's depth");
         }
@@ -44,7 +44,7 @@ public sealed class AdmissionHealth(IConnection rabbit, IServiceScopeFactory sco
                 """)
                 .SingleAsync(cancellationToken) ?? 0;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogDebug(e, "Could not read the order worker's lag");
         }

@@ -65,9 +65,14 @@ public sealed class AdmissionLoop(
                     lastView = now;
                 }
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            // The loop must outlive any failure: a dead background service would stop the whole API instance.
+            catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
             {
                 logger.LogDebug(e, "Admission tick skipped: Redis did not answer");
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Admission tick failed; the next one tries again");
             }
         }
     }

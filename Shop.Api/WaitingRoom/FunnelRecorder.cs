@@ -49,7 +49,7 @@ public sealed class FunnelRecorder(IServiceScopeFactory scopes, ILogger<FunnelRe
                 await using var scope = scopes.CreateAsyncScope();
                 await write(scope.ServiceProvider.GetRequiredService<ShopDbContext>(), stoppingToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Could not copy the waiting room's {What} to Postgres; the funnel report misses them", what);
             }

@@ -63,7 +63,9 @@ public sealed class QueueView(SaleDirectory sales, WaitingRoomStore store, IOpti
             }
             RedisAvailable = store.IsConnected;
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        // Any failure (Redis down, a cancelled connect) only makes this refresh count as Redis unavailable:
+        // the loop must go on, since a dead background service would stop the whole API instance.
+        catch (Exception e)
         {
             RedisAvailable = false;
             logger.LogDebug(e, "Could not refresh the waiting-room view");

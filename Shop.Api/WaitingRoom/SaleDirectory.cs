@@ -49,7 +49,7 @@ public sealed class SaleDirectory(IServiceScopeFactory scopes, TimeProvider cloc
             var now = clock.GetUtcNow();
             sales = await db.Sales.AsNoTracking().Where(s => s.EndedAt == null && s.EndsAt > now).ToListAsync(cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // Keep the last known sales: admission and the order gate go on from memory until Postgres answers.
             logger.LogWarning(e, "Could not reload the sales; keeping the {Count} known", sales.Count);

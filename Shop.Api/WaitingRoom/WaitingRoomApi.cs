@@ -132,7 +132,7 @@ public static class WaitingRoomApi
         {
             await service.LeaveAsync(WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket));
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
         {
             // Leaving is a courtesy: without Redis the place is skipped anyway once the waiter stops asking.
         }

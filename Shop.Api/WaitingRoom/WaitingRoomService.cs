@@ -76,7 +76,7 @@ public sealed class WaitingRoomService(
                     return new InLine(await StatusAsync(sale, new QueueTicket(sale.Id, ticketId, 0, now), now));
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
         {
             throw new WaitingRoomUnavailableException("the waiting room's store (Redis) did not answer");
         }
@@ -99,7 +99,7 @@ public sealed class WaitingRoomService(
         {
             return await StatusAsync(sale, ticket, now);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
         {
             throw new WaitingRoomUnavailableException("the waiting room's store (Redis) did not answer");
         }
