@@ -1,4 +1,5 @@
 using Shop.AppHost.Edge;
+using Shop.AppHost.LoadTest;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var settings = builder.GetShopSettings();
@@ -51,5 +52,8 @@ builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reportin
 
 var edge = builder.AddEdge(settings, web, apis, infrastructure.Blobs, infrastructure.EdgeUpstreams);
 web.WithReference(edge);
+
+// A peak sale on request: Start it on the dashboard; it never starts by itself.
+builder.AddLoadTest(settings, edge, adminKey);
 
 builder.Build().Run();

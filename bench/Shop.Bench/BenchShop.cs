@@ -7,12 +7,14 @@ namespace Shop.Bench;
 /// The whole shop booted as the tests boot it (Local mode, real processes), on a data folder of its own and every
 /// port moved by 2000 from the defaults, so a benchmark runs beside <c>./shop run</c> and <c>./shop test</c>.
 /// </summary>
-public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
+public sealed class BenchShop(DistributedApplication app, string dataDirectory, int portOffset) : IAsyncDisposable
 {
-    private const int PortOffset = 2000;
+    private const int BenchPortOffset = 2000;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
-    public static string DataDirectory { get; } = Path.Combine(Repository.Root, ".data", "bench");
+    public static string BenchDataDirectory { get; } = Path.Combine(Repository.Root, ".data", "bench");
+
+    public string DataDirectory => dataDirectory;
 
     /// <summary>
     /// New waiting-room joins one client address may make per window (the most the setting allows): wrk joins from
@@ -20,11 +22,11 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
     /// </summary>
     private const int JoinLimit = 1_000_000;
 
-    public string EdgeUrl { get; } = $"http://127.0.0.1:{new ShopPorts().EdgeHttp + PortOffset}";
+    public string EdgeUrl => $"http://127.0.0.1:{new ShopPorts().EdgeHttp + portOffset}";
 
     /// <summary>Every API instance, directly (not through the edge).</summary>
-    public IReadOnlyList<string> ApiUrls { get; } = [.. Enumerable.Range(0, new ShopSettings().ApiReplicas)
-        .Select(instance => $"http://127.0.0.1:{new ShopPorts().ApiBase + PortOffset + instance}")];
+    public IReadOnlyList<string> ApiUrls => [.. Enumerable.Range(0, new ShopSettings().ApiReplicas)
+        .Select(instance => $"http://127.0.0.1:{new ShopPorts().ApiBase + portOffset + instance}")];
 
     /// <summary>The first API instance, directly (not through the edge).</summary>
     public string ApiUrl => ApiUrls[0];
@@ -90,10 +92,15 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
         await app.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(resource, token);
     }
 
-    public static async Task<BenchShop> StartAsync(CancellationToken token)
+    /// <summary>The shop the benchmark measures.</summary>
+    public static Task<BenchShop> StartAsync(CancellationToken token) =>
+        StartAsync(BenchDataDirectory, BenchPortOffset, [$"Shop:WaitingRoom:JoinLimit={JoinLimit}"], token);
+
+    /// <param name="settings">AppHost configuration on top of Local mode, the data folder and the ports.</param>
+    public static async Task<BenchShop> StartAsync(string dataDirectory, int portOffset, IReadOnlyList<string> settings, CancellationToken token)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
-            ["Shop:Infrastructure=Local", $"Shop:DataDirectory={DataDirectory}", $"Shop:WaitingRoom:JoinLimit={JoinLimit}", .. OffsetPorts()],
+            ["Shop:Infrastructure=Local", $"Shop:DataDirectory={dataDirectory}", .. settings, .. OffsetPorts(portOffset)],
             (options, _) => options.DisableDashboard = true,
             token);
         // Resource output goes to files (see CaptureResourceLogs); the console keeps only the AppHost's own errors.
@@ -102,7 +109,7 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
             .AddFilter("Shop.AppHost.Resources", LogLevel.None)
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
 
-        var shop = new BenchShop(await builder.BuildAsync(token));
+        var shop = new BenchShop(await builder.BuildAsync(token), dataDirectory, portOffset);
         try
         {
             await shop.WaitUntilReadyAsync(token);
@@ -130,11 +137,11 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
     }
 
     // Every Shop:Ports:* setting, so a port added to ShopPorts moves with the rest.
-    private static IEnumerable<string> OffsetPorts()
+    private static IEnumerable<string> OffsetPorts(int portOffset)
     {
         var defaults = new ShopPorts();
         return typeof(ShopPorts).GetProperties()
-            .Select(port => $"Shop:Ports:{port.Name}={(int)port.GetValue(defaults)! + PortOffset}");
+            .Select(port => $"Shop:Ports:{port.Name}={(int)port.GetValue(defaults)! + portOffset}");
     }
 
     private async Task WaitUntilReadyAsync(CancellationToken token)

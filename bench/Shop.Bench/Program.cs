@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Shop.Bench;
+using Shop.Bench.Mix;
 using Shop.Bench.Orders;
 using Shop.Bench.WaitingRoom;
 
@@ -16,7 +17,10 @@ using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop)
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 try
 {
-    return await MeasureAsync(stop.Token);
+    // ./shop loadtest: the same booted shop, driven by the load-test program instead of the figures.
+    return args is ["loadtest", .. var loadTestArgs]
+        ? await LoadTestShop.RunAsync(loadTestArgs, stop.Token)
+        : await MeasureAsync(stop.Token);
 }
 catch (OperationCanceledException) when (stop.IsCancellationRequested)
 {
@@ -28,7 +32,7 @@ async Task<int> MeasureAsync(CancellationToken token)
 {
     Console.WriteLine("Booting the shop (Local mode, .data/bench) ...");
     await using var shop = await BenchShop.StartAsync(token);
-    await using var baseline = await Baseline.StartAsync(BenchShop.DataDirectory, token);
+    await using var baseline = await Baseline.StartAsync(BenchShop.BenchDataDirectory, token);
 
     var measurements = new List<IMeasurement>();
     foreach (var figure in figures)
@@ -39,6 +43,7 @@ async Task<int> MeasureAsync(CancellationToken token)
     measurements.AddRange(await new OrderBench(shop).MeasureAsync(token));
     // Last: these figures run during a sale, and a live sale lets no order in without an admission.
     measurements.AddRange(await new WaitingRoomBench(shop, baseline).MeasureAsync(token));
+    measurements.Add(await new BlackFridayMix(shop, baseline).MeasureAsync(token));
 
     Console.WriteLine();
     Console.WriteLine(Report.Write(measurements, shop.EdgeUrl));

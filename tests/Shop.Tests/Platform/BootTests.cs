@@ -23,6 +23,19 @@ public sealed class BootTests(ShopFixture fixture)
     }
 
     [Fact]
+    public void The_load_test_is_a_dashboard_resource_that_waits_for_someone_to_start_it()
+    {
+        var loadTest = shop.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
+            .Single(r => r.Name == "loadtest");
+        Assert.Contains(loadTest.Annotations, a => a is ExplicitStartupAnnotation);
+
+        // Well after boot: still not started, so no sale was opened and no shopper arrived.
+        Assert.True(shop.Notifications.TryGetCurrentState("loadtest", out var state), "loadtest has no state");
+        Assert.Equal(KnownResourceStates.NotStarted, state.Snapshot.State?.Text);
+        Assert.Null(state.Snapshot.ExitCode);
+    }
+
+    [Fact]
     public async Task Migrations_created_the_schema_on_the_primary_with_the_no_oversell_constraint()
     {
         await using var primary = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));

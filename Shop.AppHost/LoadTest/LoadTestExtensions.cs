@@ -1,0 +1,21 @@
+using Shop.AppHost.Infrastructure;
+
+namespace Shop.AppHost.LoadTest;
+
+public static class LoadTestExtensions
+{
+    public const string ResourceName = "loadtest";
+
+    /// <summary>
+    /// The load-test program as a dashboard resource that never starts by itself: press Start to run a peak sale
+    /// (20,000 shoppers over a minute) against this shop's edge and watch it on the Metrics and Traces pages.
+    /// Reports land in artifacts/loadtest/.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddLoadTest(
+        this IDistributedApplicationBuilder builder, ShopSettings settings, EndpointReference edge, IResourceBuilder<ParameterResource> adminKey) =>
+        builder.AddProject<Projects.Shop_LoadTest>(ResourceName)
+            .WithExplicitStart()
+            .WithEnvironment("Admin__Key", adminKey)
+            .WithEnvironment("LOADTEST_REPORT_ROOT", Path.Combine(settings.RepositoryRoot(builder), "artifacts", "loadtest"))
+            .WithArgs("--target", edge, "--order-workers", settings.OrderWorkers.ToString());
+}

@@ -1,0 +1,113 @@
+namespace Shop.LoadTest.Reporting;
+
+/// <summary>Everything a run found, as written to report.json (and drawn in report.html).</summary>
+public sealed record LoadTestResult(
+    LoadTestOptionsEcho Settings,
+    DateTimeOffset StartedAt,
+    double Seconds,
+    LoadTestSummary Summary,
+    IReadOnlyDictionary<string, long> ErrorsByStatus,
+    IReadOnlyDictionary<string, long> RequestsByInstance,
+    IReadOnlyDictionary<string, ProductOutcome> Products,
+    CapacityFigures Capacity,
+    IReadOnlyList<TimelineSecond> Timeline)
+{
+    /// <summary>The run's verdict: nothing the shop accepted went missing, and no unit was sold twice.</summary>
+    public bool Passed => Summary.Lost == 0 && Summary.OversoldUnits == 0;
+
+    public static LoadTestResult From(
+        LoadTestOptions options, DateTimeOffset startedAt, RecordedRun run, IReadOnlyList<PlacedOrder> orders, IReadOnlyDictionary<int, int> stockPlan,
+        IReadOnlyDictionary<int, int?> stockLeft, LoadTestCounters counters, double? drainedAt)
+    {
+        var samples = run.Samples;
+        double Rate(RequestKind kind)
+        {
+            var ofKind = samples.Where(s => s.Kind == kind && s.Status is >= 200 and < 300).ToList();
+            var span = ofKind.Count < 2 ? 0 : ofKind.Max(s => s.StartedAt) - ofKind.Min(s => s.StartedAt);
+            return span <= 0 ? ofKind.Count : Math.Round(ofKind.Count / span, 1);
+        }
+        Percentiles Latency(params RequestKind[] kinds) =>
+            Percentiles.Of(samples.Where(s => kinds.Contains(s.Kind) && s.Status != 0).Select(s => (double)s.LatencyMs));
+
+        var confirmed = orders.Where(o => o.Status == "Confirmed").ToList();
+        var products = stockPlan.ToDictionary(p => p.Key.ToString(), p =>
+        {
+            var sold = confirmed.Sum(o => o.ProductIds.Count(id => id == p.Key));
+            return new ProductOutcome(p.Value, sold, stockLeft.GetValueOrDefault(p.Key));
+        });
+        var seconds = samples.Count == 0 ? 0 : Math.Max(samples.Max(s => s.StartedAt + s.LatencyMs / 1000), drainedAt ?? 0);
+
+        var summary = new LoadTestSummary(
+            ShoppersArrived: counters.Arrived,
+            ShoppersAdmitted: counters.Admitted,
+            ShoppersGaveUp: counters.GaveUp,
+            TotalRequests: samples.Count,
+            RequestsPerSecond: seconds > 0 ? Math.Round(samples.Count / seconds, 1) : 0,
+            JoinsPerSecond: Rate(RequestKind.Join),
+            PollsPerSecond: Rate(RequestKind.Status),
+            TimeInQueueSeconds: Percentiles.Of(run.TimesInQueue),
+            CatalogLatencyMs: Latency(RequestKind.Catalog),
+            StorefrontLatencyMs: Latency(RequestKind.ProductPage, RequestKind.CartAdd),
+            OrderAcceptLatencyMs: Latency(RequestKind.Order),
+            OrdersAccepted: orders.Count,
+            OrdersConfirmed: confirmed.Count,
+            OrdersRejected: orders.Count(o => o.Status == "Rejected"),
+            Lost: orders.Count(o => !o.IsFinal),
+            UnitsSold: products.Values.Sum(p => p.UnitsSold),
+            OversoldUnits: products.Values.Sum(p => p.Oversold),
+            QueueDrainedAtSeconds: drainedAt is { } at ? Math.Round(at, 1) : null);
+
+        return new LoadTestResult(
+            LoadTestOptionsEcho.Of(options),
+            startedAt,
+            Math.Round(seconds, 1),
+            summary,
+            samples.Where(s => s.Status is 0 or >= 400)
+                .GroupBy(s => s.Status == 0 ? "no answer" : s.Status.ToString())
+                .OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.LongCount()),
+            samples.Where(s => s.Instance >= 0).GroupBy(s => run.Instances[s.Instance])
+                .OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.LongCount()),
+            products,
+            CapacityFigures.From(options, run, summary),
+            Reporting.Timeline.Of(options, run));
+    }
+}
+
+public sealed record LoadTestOptionsEcho(
+    int Shoppers, double ArrivalSeconds, double PollSeconds, int Stock, int AdmissionsPerMinute, int MaxActiveShoppers,
+    int DurationSeconds, string Target, string Products, int ShoppersPerAddress, int OrderWorkers, string SaleId)
+{
+    public static LoadTestOptionsEcho Of(LoadTestOptions o) => new(
+        o.Shoppers, o.ArrivalSeconds, o.PollSeconds, o.Stock, o.AdmissionsPerMinute, o.MaxActiveShoppers, o.DurationSeconds,
+        o.Target.ToString(), $"{o.FirstProductId}-{o.LastProductId}", o.ShoppersPerAddress, o.OrderWorkers, o.SaleId);
+}
+
+public sealed record LoadTestSummary(
+    int ShoppersArrived,
+    int ShoppersAdmitted,
+    int ShoppersGaveUp,
+    long TotalRequests,
+    double RequestsPerSecond,
+    double JoinsPerSecond,
+    double PollsPerSecond,
+    Percentiles TimeInQueueSeconds,
+    Percentiles CatalogLatencyMs,
+    Percentiles StorefrontLatencyMs,
+    Percentiles OrderAcceptLatencyMs,
+    int OrdersAccepted,
+    int OrdersConfirmed,
+    int OrdersRejected,
+    /// <summary>Accepted − (confirmed + rejected) once the queue drained: orders the shop said yes to and never settled.</summary>
+    int Lost,
+    int UnitsSold,
+    int OversoldUnits,
+    double? QueueDrainedAtSeconds);
+
+/// <summary>
+/// One product on sale: confirmed units beyond its stock, or a negative count left, are oversold units.
+/// <paramref name="StockLeft"/> is what the catalog says after the run (null if it did not answer).
+/// </summary>
+public sealed record ProductOutcome(int Stock, int UnitsSold, int? StockLeft)
+{
+    public int Oversold => Math.Max(0, UnitsSold - Stock) + Math.Max(0, -(StockLeft ?? 0));
+}

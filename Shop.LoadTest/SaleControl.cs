@@ -1,0 +1,97 @@
+using System.Net.Http.Json;
+
+namespace Shop.LoadTest;
+
+/// <summary>The staff side of the run, through the admin API: stock the products, open the sale, read its stats, end it.</summary>
+public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDisposable
+{
+    public static SaleControl Create(LoadTestOptions options)
+    {
+        var http = new HttpClient { BaseAddress = options.Target, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Add("X-Admin-Key", options.AdminKey);
+        return new SaleControl(http, options);
+    }
+
+    /// <summary>Units per product: the stock split evenly, the remainder to the first products.</summary>
+    public IReadOnlyDictionary<int, int> StockPlan { get; } = Plan(options);
+
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (productId, units) in StockPlan)
+        {
+            await EnsureAsync(await http.PutAsJsonAsync($"api/admin/catalog/items/{productId}", new { stock = units }, cancellationToken),
+                $"set the stock of product {productId}");
+        }
+        var startsAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var sale = new
+        {
+            name = $"Load test {options.SaleId}",
+            startsAt,
+            endsAt = startsAt.AddSeconds(options.DurationSeconds + 60),
+            admissionsPerMinute = options.AdmissionsPerMinute,
+            maxActiveShoppers = options.MaxActiveShoppers,
+            sessionMinutes = 10,
+            queueMode = "Fifo",
+            whenRedisDown = "Closed",
+        };
+        await EnsureAsync(await http.PutAsJsonAsync($"api/admin/sales/{options.SaleId}", sale, cancellationToken), "create the sale");
+    }
+
+    public async Task<QueueReading?> ReadQueueAsync(double at, CancellationToken cancellationToken)
+    {
+        // A reading older than a second is no reading: the next one is due.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(1));
+        try
+        {
+            var stats = await http.GetFromJsonAsync<SaleStats>($"api/admin/sales/{options.SaleId}/stats", Json.Options, timeout.Token);
+            return stats is null ? null : new QueueReading(at, stats.Waiting, stats.Active, stats.Admitted, stats.Abandoned, stats.EffectiveAdmissionsPerMinute);
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return null; // a missed reading is a gap in the chart, not a failed run
+        }
+    }
+
+    public async Task EndSaleAsync(CancellationToken cancellationToken) =>
+        await http.DeleteAsync($"api/admin/sales/{options.SaleId}", cancellationToken);
+
+    /// <summary>What the catalog says is left of each product now.</summary>
+    public async Task<IReadOnlyDictionary<int, int?>> StockLeftAsync(CancellationToken cancellationToken)
+    {
+        var left = new Dictionary<int, int?>();
+        foreach (var productId in StockPlan.Keys)
+        {
+            var item = await http.GetFromJsonAsync<CatalogItem>($"api/catalog/items/{productId}", Json.Options, cancellationToken);
+            left[productId] = item?.Stock;
+        }
+        return left;
+    }
+
+    public void Dispose() => http.Dispose();
+
+    private static Dictionary<int, int> Plan(LoadTestOptions options)
+    {
+        var products = options.ProductIds;
+        return products.Select((id, i) => (id, units: options.Stock / products.Count + (i < options.Stock % products.Count ? 1 : 0)))
+            .ToDictionary(p => p.id, p => p.units);
+    }
+
+    private static async Task EnsureAsync(HttpResponseMessage response, string what)
+    {
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new LoadTestSetupException(
+                    $"Could not {what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+    }
+
+    private sealed record SaleStats(long Joined, long Waiting, long Admitted, long Active, long Abandoned, double EffectiveAdmissionsPerMinute);
+
+    private sealed record CatalogItem(int Id, int Stock);
+}
+
+public sealed class LoadTestSetupException(string message) : Exception(message);

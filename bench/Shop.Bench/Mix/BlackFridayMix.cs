@@ -1,0 +1,57 @@
+using Shop.LoadTest;
+using Shop.LoadTest.Reporting;
+
+namespace Shop.Bench.Mix;
+
+/// <summary>
+/// <c>mix.blackfriday</c>: a short peak sale from the load-test program (join, polls, catalog, storefront cart, orders,
+/// order polls) arriving faster than two cores can serve, so its requests/s is what the whole shop sustains for
+/// that mix; against the bare-Kestrel plaintext baseline measured right before it.
+/// </summary>
+public sealed class BlackFridayMix(BenchShop shop, Baseline baseline)
+{
+    public async Task<IMeasurement> MeasureAsync(CancellationToken token)
+    {
+        Console.WriteLine("Measuring mix.blackfriday (a short peak sale through the load-test program) ...");
+        var floor = await Wrk.MeasureAsync(baseline.Url, token);
+        var options = LoadTestOptions.Parse(
+        [
+            "--target", shop.EdgeUrl,
+            "--admin-key", await shop.ParameterAsync("admin-key", token),
+            "--shoppers", "6000",
+            "--arrival-seconds", "15",
+            "--poll-seconds", "1",
+            "--stock", "3000",
+            "--products", "4941-4960",
+            "--admissions-per-minute", "30000",
+            "--max-active", "6000",
+            "--duration", "180",
+            "--report", Path.Combine(Repository.Root, "artifacts", "bench", "mix-blackfriday"),
+        ]);
+        var console = new StringWriter();
+        var (exitCode, result) = await LoadTestCommand.ExecuteAsync(options, console, token);
+        return new MixMeasurement(floor, result, exitCode, console.ToString());
+    }
+}
+
+public sealed record MixMeasurement(WrkRun Baseline, LoadTestResult? Result, int ExitCode, string Output) : IMeasurement
+{
+    public string Name => "mix.blackfriday";
+    public string BaselineOutput => Baseline.Output;
+
+    public string? Problem =>
+        Baseline.Problem is { } floor ? $"baseline: {floor}"
+        : Result is null ? $"the load test wrote no report (exit {ExitCode})"
+        : !Result.Passed ? $"lost {Result.Summary.Lost}, oversold {Result.Summary.OversoldUnits}"
+        : ErrorShare > 0.01 ? $"{ErrorShare:P1} of the requests failed"
+        : null;
+
+    private double ErrorShare => Result is { Summary.TotalRequests: > 0 } r ? r.ErrorsByStatus.Values.Sum() / (double)r.Summary.TotalRequests : 1;
+
+    public IReadOnlyList<BenchResult> Results => Result is not { } r ? [] :
+    [
+        new("mix.blackfriday.rps", r.Summary.RequestsPerSecond, "req/s", "baseline.rps", Math.Round(Baseline.RequestsPerSecond, 1)),
+        new("mix.blackfriday.order_accept.p99", r.Summary.OrderAcceptLatencyMs.P99, "ms", "baseline.p99", Math.Round(Baseline.P99Milliseconds, 3)),
+        new("mix.blackfriday.catalog.p99", r.Summary.CatalogLatencyMs.P99, "ms", "baseline.p99", Math.Round(Baseline.P99Milliseconds, 3)),
+    ];
+}
