@@ -1,6 +1,7 @@
 using Shop.Web.Cart;
 using Shop.Web.Catalog;
 using Shop.Web.Orders;
+using Shop.Web.Platform;
 using Shop.Web.WaitingRoom;
 using Shop.Messaging;
 
@@ -27,5 +28,7 @@ public static class Extensions
         builder.Services.AddSingleton<CartStore>();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddRazorComponents();
+        builder.Services.AddExceptionHandler<ApiUnavailableHandler>();
+        builder.Services.AddProblemDetails();
     }
 }
