@@ -93,7 +93,8 @@ public sealed class BenchShop(DistributedApplication app) : IAsyncDisposable
     public static async Task<BenchShop> StartAsync(CancellationToken token)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
-            ["Shop:Infrastructure=Local", $"Shop:DataDirectory={DataDirectory}", $"Shop:WaitingRoom:JoinLimit={JoinLimit}", .. OffsetPorts()],
+            // The load test runs as a peak would: services behind PgBouncer, within the connection budget.
+            ["Shop:Infrastructure=Local", $"Shop:DataDirectory={DataDirectory}", $"Shop:WaitingRoom:JoinLimit={JoinLimit}", "Shop:Database:PgBouncer=true", .. OffsetPorts()],
             (options, _) => options.DisableDashboard = true,
             token);
         // Resource output goes to files (see CaptureResourceLogs); the console keeps only the AppHost's own errors.
