@@ -47,8 +47,11 @@ public sealed class DatabaseSettings
     /// <summary>Services reach the primary through PgBouncer in transaction pooling mode; migrations still connect directly.</summary>
     public bool PgBouncer { get; set; }
 
-    /// <summary>With PgBouncer: the pool each service instance keeps to PgBouncer. PgBouncer's own server pool is what the budget caps.</summary>
-    [Range(1, 1000)] public int ClientPoolSize { get; set; } = 100;
+    /// <summary>
+    /// With PgBouncer: the pool each service instance keeps to PgBouncer; PgBouncer's server pool is what the budget caps.
+    /// About the server pool: more clients would only queue in PgBouncer instead of in Npgsql, and each costs a login.
+    /// </summary>
+    [Range(1, 1000)] public int ClientPoolSize { get; set; } = 30;
 }
 
 /// <summary>Waiting-room knobs the AppHost hands every API instance (as <c>WaitingRoom__*</c>); sales set the rest.</summary>

@@ -48,11 +48,11 @@ public sealed class ConnectionBudgetArithmeticTests
     {
         var budget = ConnectionBudget.For(Settings(40, pgBouncer: true));
 
-        Assert.Equal(new PgBouncerBudget(ServerConnections: 29, MaxClientConnections: 5 * 100 + 2 + 20), budget.PgBouncer);
+        Assert.Equal(new PgBouncerBudget(ServerConnections: 29, MaxClientConnections: 5 * 30 + 2 + 20), budget.PgBouncer);
         Assert.Equal(28, budget.PgBouncer!.ShopPool);
         Assert.Equal(32, budget.PrimaryConnections);
         // The services keep full pools to PgBouncer; it queues their transactions onto its 28 server connections.
-        Assert.Equal((100, 100), (budget.ApiPool, budget.WorkerPool));
+        Assert.Equal((30, 30), (budget.ApiPool, budget.WorkerPool));
     }
 
     [Fact]
