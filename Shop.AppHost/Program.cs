@@ -3,9 +3,11 @@ using Shop.AppHost.LoadTest;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var settings = builder.GetShopSettings();
+// Every pool below is sized from it, so all instances together stay under Postgres's max_connections.
+var budget = ConnectionBudget.For(settings);
 
-// postgres + postgres-replica, redis, rabbitmq, blobs: containers or local processes, same names either way.
-var infrastructure = builder.AddShopInfrastructure(settings);
+// postgres + postgres-replica (+ pgbouncer when on), redis, rabbitmq, blobs: containers or local processes, same names either way.
+var infrastructure = builder.AddShopInfrastructure(settings, budget);
 
 // The first staff account, admin@shop.local, signs in to the reports with this password; ./shop run prints it.
 var staffAdminPassword = builder.AddParameter("staff-admin-password", new GenerateParameterDefault { MinLength = 20, Special = false }, secret: true, persist: true);
@@ -13,7 +15,8 @@ var staffAdminPassword = builder.AddParameter("staff-admin-password", new Genera
 var migrations = builder.AddProject<Projects.Shop_MigrationService>("migrations")
     .WithEnvironment("Shop__Service__InstanceName", "migrations")
     .WithEnvironment("Staff__AdminPassword", staffAdminPassword)
-    .WithConnection(infrastructure.Primary)
+    // Directly, never through PgBouncer: EF holds a session-level advisory lock while it migrates.
+    .WithConnection(infrastructure.PrimaryDirect, budget.MigrationsPool)
     .WithConnection(infrastructure.Blobs);
 
 var adminKey = builder.AddParameter("admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
@@ -22,7 +25,7 @@ var waitingRoomKey = builder.AddParameter("waitingroom-key", new GenerateParamet
 
 var apis = Enumerable.Range(1, settings.ApiReplicas)
     .Select(instance => builder.AddService<Projects.Shop_Api>($"api-{instance}", settings.Ports.ApiBase + instance - 1)
-        .WithConnection(infrastructure.Primary)
+        .WithConnection(infrastructure.Primary, budget.ApiPool)
         .WithConnection(infrastructure.Redis)
         .WithConnection(infrastructure.RabbitMQ)
         .WithConnection(infrastructure.Blobs)
@@ -38,16 +41,16 @@ var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web)
 for (var instance = 1; instance <= settings.OrderWorkers; instance++)
 {
     builder.AddService<Projects.Shop_OrderWorker>($"orderworker-{instance}")
-        .WithConnection(infrastructure.Primary)
+        .WithConnection(infrastructure.Primary, budget.WorkerPool)
         .WithConnection(infrastructure.RabbitMQ)
         .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
         .WaitForCompletion(migrations);
 }
 
 builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reporting)
-    .WithConnection(infrastructure.Replica)
+    .WithConnection(infrastructure.Replica, budget.ReplicaPool)
     // Staff accounts only: every BI query goes to the replica.
-    .WithConnection(infrastructure.Primary)
+    .WithConnection(infrastructure.Primary, budget.StaffPool)
     .WaitForCompletion(migrations);
 
 var edge = builder.AddEdge(settings, web, apis, infrastructure.Blobs, infrastructure.EdgeUpstreams);

@@ -13,14 +13,21 @@ public static class ContainerInfrastructure
     public static ShopInfrastructure AddContainerInfrastructure(
         this IDistributedApplicationBuilder builder, ShopSettings settings, InfrastructurePasswords passwords)
     {
+        if (settings.Database.PgBouncer)
+        {
+            // Not built: no container runtime on the machines this is developed on to prove a PgBouncer image works.
+            throw new InvalidOperationException(
+                $"{ShopSettings.SectionName}:Database:PgBouncer=true runs PgBouncer as a local process only; use {ShopSettings.SectionName}:Infrastructure=Local, or turn it off in Containers mode.");
+        }
         var ports = settings.Ports;
+        var maxConnections = settings.Database.MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var postgres = builder.AddPostgres("postgres", password: passwords.Postgres, port: ports.Postgres)
             .WithImage(PostgresImage, PostgresTag)
             .WithDataVolume("shop-postgres")
-            .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=10", "-c", "max_connections=300");
+            .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=10", "-c", $"max_connections={maxConnections}");
         var shopdb = postgres.AddDatabase(ShopInfrastructureExtensions.PrimaryConnectionName);
-        var replica = builder.AddPostgresReplicaContainer("postgres-replica", ports.PostgresReplica, postgres, passwords.Postgres);
+        var replica = builder.AddPostgresReplicaContainer("postgres-replica", ports.PostgresReplica, postgres, passwords.Postgres, maxConnections);
 
         var redis = builder.AddRedis("redis", port: ports.Redis, password: passwords.Redis)
             .WithDataVolume("shop-redis");
@@ -33,6 +40,7 @@ public static class ContainerInfrastructure
 
         return new ShopInfrastructure(
             Primary: new(shopdb, ShopInfrastructureExtensions.PrimaryConnectionName),
+            PrimaryDirect: new(shopdb, ShopInfrastructureExtensions.PrimaryConnectionName),
             Replica: new(replica, ShopInfrastructureExtensions.ReplicaConnectionName),
             Redis: new(redis, "redis"),
             RabbitMQ: new(rabbitmq, "rabbitmq"),
@@ -46,7 +54,7 @@ public static class ContainerInfrastructure
     /// </summary>
     private static IResourceBuilder<ConnectionStringContainerResource> AddPostgresReplicaContainer(
         this IDistributedApplicationBuilder builder, string name, int port,
-        IResourceBuilder<PostgresServerResource> primary, IResourceBuilder<ParameterResource> password)
+        IResourceBuilder<PostgresServerResource> primary, IResourceBuilder<ParameterResource> password, string maxConnections)
     {
         var replica = new ConnectionStringContainerResource(name);
         var endpoint = replica.GetEndpoint("tcp");
@@ -61,6 +69,8 @@ public static class ContainerInfrastructure
             .WithEnvironment("PRIMARY_HOST", primaryEndpoint.Property(EndpointProperty.Host))
             .WithEnvironment("PRIMARY_PORT", primaryEndpoint.Property(EndpointProperty.TargetPort))
             .WithEnvironment("PGPASSWORD", password)
+            // A hot standby refuses to run with a lower max_connections than its primary.
+            .WithEnvironment("MAX_CONNECTIONS", maxConnections)
             .WithEntrypoint("bash")
             .WithArgs("-c", """
                 set -e
@@ -70,7 +80,7 @@ public static class ContainerInfrastructure
                   chown -R postgres:postgres /var/lib/postgresql/data
                   chmod 700 /var/lib/postgresql/data
                 fi
-                exec gosu postgres postgres -D /var/lib/postgresql/data -c hot_standby=on
+                exec gosu postgres postgres -D /var/lib/postgresql/data -c hot_standby=on -c max_connections="$MAX_CONNECTIONS"
                 """)
             .WaitFor(primary)
             .WithReadinessProbe(cancellationToken => ReadinessProbes.PostgresAsync(replica, cancellationToken));

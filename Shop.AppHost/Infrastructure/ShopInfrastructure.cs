@@ -1,3 +1,4 @@
+using System.Globalization;
 using Shop.AppHost.Containers;
 using Shop.AppHost.Local;
 
@@ -7,8 +8,11 @@ namespace Shop.AppHost.Infrastructure;
 public sealed record ServiceConnection(IResourceBuilder<IResourceWithConnectionString> Resource, string Name);
 
 /// <summary>The infrastructure every mode provides under the same names, so services are wired the same way in both.</summary>
+/// <param name="Primary">The primary as services reach it: through PgBouncer when it is on.</param>
+/// <param name="PrimaryDirect">The primary itself, for what needs a session of its own (migrations take an advisory lock).</param>
 public sealed record ShopInfrastructure(
     ServiceConnection Primary,
+    ServiceConnection PrimaryDirect,
     ServiceConnection Replica,
     ServiceConnection Redis,
     ServiceConnection RabbitMQ,
@@ -23,7 +27,8 @@ public static class ShopInfrastructureExtensions
     public const string PrimaryConnectionName = "shopdb";
     public const string ReplicaConnectionName = "shopdb-replica";
 
-    public static ShopInfrastructure AddShopInfrastructure(this IDistributedApplicationBuilder builder, ShopSettings settings)
+    public static ShopInfrastructure AddShopInfrastructure(
+        this IDistributedApplicationBuilder builder, ShopSettings settings, ConnectionBudget budget)
     {
         var passwords = new InfrastructurePasswords(
             Postgres: builder.AddGeneratedSecret("postgres-password"),
@@ -32,13 +37,30 @@ public static class ShopInfrastructureExtensions
 
         return settings.Infrastructure == InfrastructureMode.Containers
             ? builder.AddContainerInfrastructure(settings, passwords)
-            : builder.AddLocalInfrastructure(settings, passwords);
+            : builder.AddLocalInfrastructure(settings, budget, passwords);
     }
 
     /// <summary>References the connection under its service-facing name and waits until the resource behind it is healthy.</summary>
     public static IResourceBuilder<T> WithConnection<T>(this IResourceBuilder<T> service, ServiceConnection connection)
         where T : IResourceWithEnvironment, IResourceWithWaitSupport =>
         service.WithReference(connection.Resource, connection.Name).WaitFor(connection.Resource);
+
+    /// <summary>As <see cref="WithConnection{T}(IResourceBuilder{T}, ServiceConnection)"/>, with the service's pool capped at its share of the connection budget.</summary>
+    public static IResourceBuilder<T> WithConnection<T>(this IResourceBuilder<T> service, ServiceConnection connection, int maxPoolSize)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport
+    {
+        var capped = ReferenceExpression.Create(
+            $"{connection.Resource.Resource.ConnectionStringExpression};Maximum Pool Size={maxPoolSize.ToString(CultureInfo.InvariantCulture)}");
+        // Replaces what WithReference just set, under each name it used (Aspire adds an underscore twin of hyphenated names).
+        string[] variables = [.. new[] { connection.Name, connection.Name.Replace('-', '_') }.Distinct().Select(n => $"ConnectionStrings__{n}")];
+        return service.WithConnection(connection).WithEnvironment(context =>
+        {
+            foreach (var variable in variables.Where(context.EnvironmentVariables.ContainsKey))
+            {
+                context.EnvironmentVariables[variable] = capped;
+            }
+        });
+    }
 
     private static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name) =>
         builder.AddParameter(name, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);

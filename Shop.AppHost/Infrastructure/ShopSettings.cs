@@ -33,6 +33,25 @@ public sealed class ShopSettings
 
     [Required]
     public WaitingRoomSettings WaitingRoom { get; set; } = new();
+
+    [Required]
+    public DatabaseSettings Database { get; set; } = new();
+}
+
+/// <summary>Postgres connection limits; <see cref="ConnectionBudget"/> sizes every service's pool from them.</summary>
+public sealed class DatabaseSettings
+{
+    /// <summary>Postgres <c>max_connections</c> on the primary and the replica (a hot standby needs at least the primary's).</summary>
+    [Range(20, 10_000)] public int MaxConnections { get; set; } = 200;
+
+    /// <summary>Services reach the primary through PgBouncer in transaction pooling mode; migrations still connect directly.</summary>
+    public bool PgBouncer { get; set; }
+
+    /// <summary>
+    /// With PgBouncer: the pool each service instance keeps to PgBouncer; PgBouncer's server pool is what the budget caps.
+    /// About the server pool: more clients would only queue in PgBouncer instead of in Npgsql, and each costs a login.
+    /// </summary>
+    [Range(1, 1000)] public int ClientPoolSize { get; set; } = 30;
 }
 
 /// <summary>Waiting-room knobs the AppHost hands every API instance (as <c>WaitingRoom__*</c>); sales set the rest.</summary>
@@ -59,6 +78,7 @@ public sealed class ShopPorts
     [Range(1, 65535)] public int RabbitMQDistribution { get; set; } = 55674;
     [Range(1, 65535)] public int RabbitMQEpmd { get; set; } = 55675;
     [Range(1, 65535)] public int Blobs { get; set; } = 10000;
+    [Range(1, 65535)] public int PgBouncer { get; set; } = 56432;
     [Range(1, 65535)] public int Reporting { get; set; } = 8090;
     [Range(1, 65535)] public int Web { get; set; } = 5200;
     /// <summary>API instance i (1-based) listens on <c>ApiBase + i - 1</c>.</summary>

@@ -12,6 +12,7 @@ public static class ShopSettingsExtensions
         Validate(settings);
         Validate(settings.Ports);
         Validate(settings.WaitingRoom);
+        Validate(settings.Database);
         if (settings.Infrastructure == InfrastructureMode.Auto)
         {
             settings.Infrastructure = ContainerRuntimeAnswers() ? InfrastructureMode.Containers : InfrastructureMode.Local;

@@ -9,15 +9,20 @@ namespace Shop.AppHost.Local;
 public static class LocalInfrastructure
 {
     public static ShopInfrastructure AddLocalInfrastructure(
-        this IDistributedApplicationBuilder builder, ShopSettings settings, InfrastructurePasswords passwords)
+        this IDistributedApplicationBuilder builder, ShopSettings settings, ConnectionBudget budget, InfrastructurePasswords passwords)
     {
         var ports = settings.Ports;
         string Data(string name) => settings.DataPath(builder, name);
 
-        var postgres = builder.AddLocalPostgres("postgres", ports.Postgres, passwords.Postgres,
+        var postgres = builder.AddLocalPostgres("postgres", ports.Postgres, budget.MaxConnections, passwords.Postgres,
             Data("postgres"), ShopInfrastructureExtensions.PrimaryConnectionName);
-        var replica = builder.AddLocalPostgresReplica("postgres-replica", ports.PostgresReplica, postgres, ports.Postgres,
+        var replica = builder.AddLocalPostgresReplica("postgres-replica", ports.PostgresReplica, budget.MaxConnections, postgres, ports.Postgres,
             passwords.Postgres, Data("postgres-replica"), ShopInfrastructureExtensions.PrimaryConnectionName);
+        ServiceConnection primary = new(postgres, ShopInfrastructureExtensions.PrimaryConnectionName);
+        var pooledPrimary = budget.PgBouncer is { } bouncer
+            ? new ServiceConnection(builder.AddLocalPgBouncer("pgbouncer", ports.PgBouncer, bouncer, postgres, ports.Postgres,
+                passwords.Postgres, Data("pgbouncer"), ShopInfrastructureExtensions.PrimaryConnectionName), primary.Name)
+            : primary;
         var redis = builder.AddLocalRedis("redis", ports.Redis, passwords.Redis, Data("redis"));
         var rabbitmq = builder.AddLocalRabbitMQ("rabbitmq", ports.RabbitMQ, ports.RabbitMQManagement,
             ports.RabbitMQDistribution, ports.RabbitMQEpmd, passwords.RabbitMQ, Data("rabbitmq"));
@@ -26,7 +31,8 @@ public static class LocalInfrastructure
         builder.ReapLeftovers(Data(""));
 
         return new ShopInfrastructure(
-            Primary: new(postgres, ShopInfrastructureExtensions.PrimaryConnectionName),
+            Primary: pooledPrimary,
+            PrimaryDirect: primary,
             Replica: new(replica, ShopInfrastructureExtensions.ReplicaConnectionName),
             Redis: new(redis, "redis"),
             RabbitMQ: new(rabbitmq, "rabbitmq"),

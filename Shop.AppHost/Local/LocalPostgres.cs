@@ -8,10 +8,10 @@ public static class LocalPostgres
     private static readonly ServiceUser Postgres = new("postgres");
 
     public static IResourceBuilder<LocalServerResource> AddLocalPostgres(
-        this IDistributedApplicationBuilder builder, string name, int port,
+        this IDistributedApplicationBuilder builder, string name, int port, int maxConnections,
         IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName)
     {
-        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName,
+        return builder.AddPostgresServer(name, port, maxConnections, password, dataDirectory, databaseName,
             initialize: async (pgdata, _, cancellationToken) =>
             {
                 var passwordFile = Path.Combine(dataDirectory, "initdb.pw");
@@ -31,12 +31,13 @@ public static class LocalPostgres
 
     /// <summary>A read-only standby that streams every write from <paramref name="primary"/>; cloned on first start.</summary>
     public static IResourceBuilder<LocalServerResource> AddLocalPostgresReplica(
-        this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<LocalServerResource> primary,
+        this IDistributedApplicationBuilder builder, string name, int port, int maxConnections, IResourceBuilder<LocalServerResource> primary,
         int primaryPort, IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName)
     {
         // Reports share this machine's cores with the store: the standby runs at a lower CPU priority, so a long
         // report gives way to intake, the workers and the primary instead of competing with them as an equal.
-        return builder.AddPostgresServer(name, port, password, dataDirectory, databaseName, niceness: ReplicaNiceness,
+        // A hot standby refuses to run with a lower max_connections than its primary: both get the same value.
+        return builder.AddPostgresServer(name, port, maxConnections, password, dataDirectory, databaseName, niceness: ReplicaNiceness,
             initialize: async (pgdata, services, cancellationToken) =>
             {
                 // Our handler runs before Aspire's own WaitFor handling, and the clone needs the primary up now.
@@ -55,7 +56,7 @@ public static class LocalPostgres
     /// <param name="initialize">Creates the cluster in the (empty) pgdata folder on first start.</param>
     /// <param name="niceness">Added to the server's nice value (0: as the AppHost).</param>
     private static IResourceBuilder<LocalServerResource> AddPostgresServer(
-        this IDistributedApplicationBuilder builder, string name, int port,
+        this IDistributedApplicationBuilder builder, string name, int port, int maxConnections,
         IResourceBuilder<ParameterResource> password, string dataDirectory, string databaseName,
         Func<string, IServiceProvider, CancellationToken, Task> initialize, int niceness = 0)
     {
@@ -66,7 +67,7 @@ public static class LocalPostgres
             "-p", port.ToString(),
             "-c", "listen_addresses=127.0.0.1",
             "-c", $"unix_socket_directories={sockets}",
-            "-c", "max_connections=300",
+            "-c", $"max_connections={maxConnections}",
             "-c", "wal_level=replica",
             "-c", "max_wal_senders=10",
             "-c", "hot_standby=on");

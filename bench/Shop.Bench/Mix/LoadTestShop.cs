@@ -3,12 +3,12 @@ using Shop.LoadTest;
 namespace Shop.Bench.Mix;
 
 /// <summary>
-/// <c>./shop loadtest</c> without <c>--target</c>: boots a shop of its own (.data/loadtest, every port moved by 3000,
+/// <c>./shop loadtest</c> without <c>--target</c>: boots a shop of its own (.data/loadtest, every port moved by 4000,
 /// PgBouncer in front of the primary) and runs the load test against its edge.
 /// </summary>
 public static class LoadTestShop
 {
-    private const int PortOffset = 3000;
+    private const int PortOffset = 4000;
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken token)
     {

@@ -5,9 +5,10 @@ namespace Shop.Tests.Infrastructure;
 
 /// <summary>
 /// One booted shop (Local mode, real processes) on its own ports and data folder, so tests never collide
-/// with a developer's <c>./shop run</c> on the same machine.
+/// with a developer's <c>./shop run</c> on the same machine. <paramref name="configuration"/> adds AppHost settings
+/// (<c>Key=Value</c>) for a shop laid out differently from the default.
 /// </summary>
-public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDisposable
+public sealed class TestShop(string dataDirectory, int portOffset, params string[] configuration) : IAsyncDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
@@ -25,6 +26,11 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
     public static IReadOnlyList<string> LongRunningResources { get; } =
         ["postgres", "postgres-replica", "redis", "rabbitmq", "blobs", .. ApiInstances, "web", .. OrderWorkers, "reporting", "edge"];
 
+    public bool PgBouncer { get; } = configuration.Contains("Shop:Database:PgBouncer=true", StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>This shop's long-running resources: the default ones, and PgBouncer when it is on.</summary>
+    public IReadOnlyList<string> Resources => PgBouncer ? [.. LongRunningResources, "pgbouncer"] : LongRunningResources;
+
     public async Task StartAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
@@ -34,6 +40,7 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
                 // Low enough that a test can pile up a backlog of orders in seconds (the waiting room then slows down).
                 "Shop:WaitingRoom:BacklogThreshold=200",
                 .. Ports.AsConfiguration(),
+                .. configuration,
             ],
             (options, _) => options.DisableDashboard = true);
         // Resource output goes to files (see ResourceLogFiles); the test log keeps only the AppHost's own errors.
@@ -48,7 +55,7 @@ public sealed class TestShop(string dataDirectory, int portOffset) : IAsyncDispo
         try
         {
             await App.StartAsync(timeout.Token);
-            await Task.WhenAll(LongRunningResources.Select(r => Notifications.WaitForResourceHealthyAsync(r, timeout.Token)));
+            await Task.WhenAll(Resources.Select(r => Notifications.WaitForResourceHealthyAsync(r, timeout.Token)));
             var migrations = await Notifications.WaitForResourceAsync(
                 "migrations", e => e.Snapshot.State?.Text == KnownResourceStates.Finished, timeout.Token);
             if (migrations.Snapshot.ExitCode != 0)
@@ -189,13 +196,14 @@ public sealed record Ports(int Offset)
     public int RabbitMQDistribution => 25674 + Offset;
     public int RabbitMQEpmd => 25675 + Offset;
     public int Blobs => 20000 + Offset;
+    public int PgBouncer => 26432 + Offset;
     public int Reporting => 18090 + Offset;
     public int Web => 15200 + Offset;
     public int ApiBase => 15301 + Offset;
 
     public IEnumerable<int> All =>
         [EdgeHttp, EdgeHttps, Postgres, PostgresReplica, Redis, RabbitMQ, RabbitMQManagement, RabbitMQDistribution,
-         RabbitMQEpmd, Blobs, Reporting, Web, ApiBase, ApiBase + 1, ApiBase + 2];
+         RabbitMQEpmd, Blobs, PgBouncer, Reporting, Web, ApiBase, ApiBase + 1, ApiBase + 2];
 
     public IEnumerable<string> AsConfiguration() =>
     [
@@ -203,7 +211,8 @@ public sealed record Ports(int Offset)
         $"Shop:Ports:Postgres={Postgres}", $"Shop:Ports:PostgresReplica={PostgresReplica}",
         $"Shop:Ports:Redis={Redis}", $"Shop:Ports:RabbitMQ={RabbitMQ}",
         $"Shop:Ports:RabbitMQManagement={RabbitMQManagement}", $"Shop:Ports:RabbitMQDistribution={RabbitMQDistribution}",
-        $"Shop:Ports:RabbitMQEpmd={RabbitMQEpmd}", $"Shop:Ports:Blobs={Blobs}", $"Shop:Ports:Reporting={Reporting}",
+        $"Shop:Ports:RabbitMQEpmd={RabbitMQEpmd}", $"Shop:Ports:Blobs={Blobs}", $"Shop:Ports:PgBouncer={PgBouncer}",
+        $"Shop:Ports:Reporting={Reporting}",
         $"Shop:Ports:Web={Web}", $"Shop:Ports:ApiBase={ApiBase}",
     ];
 }
