@@ -23,9 +23,12 @@ public sealed record LoadTestOptions
     public int LastProductId { get; init; } = 4920;
     /// <summary>
     /// Shoppers sharing one source address (a household behind one router). On a loopback target each address is a
-    /// distinct 127.x.y.z, so the edge's per-address join limit sees a crowd, not one client.
+    /// distinct 127.x.y.z, so the edge's per-address join limit sees a crowd, not one client. 0: as many as arrive in
+    /// the arrival window, one a second per address — half the shop's default limit of 20 joins per 10 s.
     /// </summary>
-    public int ShoppersPerAddress { get; init; } = 50;
+    public int ShoppersPerAddress { get; init; }
+
+    public int EffectiveShoppersPerAddress => ShoppersPerAddress > 0 ? ShoppersPerAddress : Math.Max(1, (int)ArrivalSeconds);
     /// <summary>Order worker instances behind the target, for the per-worker capacity figure.</summary>
     public int OrderWorkers { get; init; } = 2;
     public int DrainSeconds { get; init; } = 180;
@@ -45,7 +48,7 @@ public sealed record LoadTestOptions
           --report DIR                where report.html, report.json and capacity.md go (artifacts/loadtest/<time>)
           --admin-key KEY             the shop's admin key (default: $Admin__Key or $LOADTEST_ADMIN_KEY)
           --products FIRST-LAST       the products on sale (4901-4920)
-          --shoppers-per-address N    shoppers sharing one client address (50)
+          --shoppers-per-address N    shoppers sharing one client address (the arrival seconds: one join a second each)
           --order-workers N           order workers behind the target, for the capacity figures (2)
           --drain-seconds S           longest wait for accepted orders to settle after the sale (180)
         """;
@@ -78,7 +81,7 @@ public sealed record LoadTestOptions
                 "--report" => options with { ReportDirectory = value },
                 "--admin-key" => options with { AdminKey = value },
                 "--products" => Products(options, value),
-                "--shoppers-per-address" => options with { ShoppersPerAddress = Int(name, value, 1, 10_000_000) },
+                "--shoppers-per-address" => options with { ShoppersPerAddress = Int(name, value, 0, 10_000_000) },
                 "--order-workers" => options with { OrderWorkers = Int(name, value, 1, 1_000) },
                 "--drain-seconds" => options with { DrainSeconds = Int(name, value, 0, 86_400) },
                 _ => throw new FormatException($"Unknown option {name}."),

@@ -22,7 +22,8 @@ public sealed class LoadTestRun(LoadTestOptions options, TextWriter console)
         await sale.PrepareAsync(cancellationToken);
         recorder = new Recorder();
 
-        var addresses = (options.Shoppers + options.ShoppersPerAddress - 1) / options.ShoppersPerAddress;
+        var perAddress = options.EffectiveShoppersPerAddress;
+        var addresses = (options.Shoppers + perAddress - 1) / perAddress;
         using var clients = new ClientAddresses(options.Target, addresses);
         using var saleOver = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         saleOver.CancelAfter(TimeSpan.FromSeconds(options.DurationSeconds));
@@ -30,7 +31,7 @@ public sealed class LoadTestRun(LoadTestOptions options, TextWriter console)
         var monitor = MonitorAsync(sale, watching.Token);
 
         var shoppers = Enumerable.Range(0, options.Shoppers)
-            .Select(i => new Shopper(i, clients.For(i, options.ShoppersPerAddress), options, recorder, counters, new Random(i)))
+            .Select(i => new Shopper(i, clients.For(i, perAddress), options, recorder, counters, new Random(i)))
             .ToList();
         try
         {

@@ -14,6 +14,7 @@ namespace Shop.LoadTest;
 public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions options, Recorder recorder, LoadTestCounters counters, Random random)
 {
     private static readonly TimeSpan OrderPollInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxOrderPollInterval = TimeSpan.FromSeconds(5);
 
     private readonly CookieContainer cookies = new();
 
@@ -172,9 +173,11 @@ public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions
 
     private async Task FollowOrderAsync(CancellationToken saleOver)
     {
-        while (!Order!.IsFinal)
+        // As the storefront's order page (order-status.js) does: soon at first, then 1.5 times later each time up to
+        // 5 s, so a slow queue is not also flooded with polls.
+        for (var delay = OrderPollInterval; !Order!.IsFinal; delay = TimeSpan.FromTicks(Math.Min((long)(delay.Ticks * 1.5), MaxOrderPollInterval.Ticks)))
         {
-            await Task.Delay(OrderPollInterval, saleOver);
+            await Task.Delay(delay, saleOver);
             await PollOrderOnceAsync(saleOver);
         }
     }

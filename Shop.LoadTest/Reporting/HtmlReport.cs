@@ -46,6 +46,8 @@ public static class HtmlReport
             </table>
             <h2>Errors by status</h2>
             {{Table(result.ErrorsByStatus, "Status", "Requests")}}
+            <h2>Errors by kind of request</h2>
+            {{Table(result.ErrorsByKind.ToDictionary(k => k.Key, k => k.Value.Values.Sum()), "Kind", "Failed")}}
             <h2>Requests by API instance</h2>
             {{Table(result.RequestsByInstance, "Instance", "Requests")}}
             """);

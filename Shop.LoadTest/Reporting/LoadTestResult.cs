@@ -7,6 +7,7 @@ public sealed record LoadTestResult(
     double Seconds,
     LoadTestSummary Summary,
     IReadOnlyDictionary<string, long> ErrorsByStatus,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> ErrorsByKind,
     IReadOnlyDictionary<string, long> RequestsByInstance,
     IReadOnlyDictionary<string, ProductOutcome> Products,
     CapacityFigures Capacity,
@@ -62,15 +63,19 @@ public sealed record LoadTestResult(
             startedAt,
             Math.Round(seconds, 1),
             summary,
-            samples.Where(s => s.Status is 0 or >= 400)
-                .GroupBy(s => s.Status == 0 ? "no answer" : s.Status.ToString())
-                .OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.LongCount()),
+            ByStatus(samples.Where(s => s.Status is 0 or >= 400)),
+            samples.Where(s => s.Status is 0 or >= 400).GroupBy(s => s.Kind)
+                .OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(), g => ByStatus(g)),
             samples.Where(s => s.Instance >= 0).GroupBy(s => run.Instances[s.Instance])
                 .OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.LongCount()),
             products,
             CapacityFigures.From(options, run, summary),
             Reporting.Timeline.Of(options, run));
     }
+
+    private static IReadOnlyDictionary<string, long> ByStatus(IEnumerable<Sample> failures) =>
+        failures.GroupBy(s => s.Status == 0 ? "no answer" : s.Status.ToString())
+            .OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.LongCount());
 }
 
 public sealed record LoadTestOptionsEcho(
@@ -79,7 +84,7 @@ public sealed record LoadTestOptionsEcho(
 {
     public static LoadTestOptionsEcho Of(LoadTestOptions o) => new(
         o.Shoppers, o.ArrivalSeconds, o.PollSeconds, o.Stock, o.AdmissionsPerMinute, o.MaxActiveShoppers, o.DurationSeconds,
-        o.Target.ToString(), $"{o.FirstProductId}-{o.LastProductId}", o.ShoppersPerAddress, o.OrderWorkers, o.SaleId);
+        o.Target.ToString(), $"{o.FirstProductId}-{o.LastProductId}", o.EffectiveShoppersPerAddress, o.OrderWorkers, o.SaleId);
 }
 
 public sealed record LoadTestSummary(

@@ -24,6 +24,8 @@ public static class ReportWriter
         var s = result.Summary;
         var c = result.Capacity;
         var errors = result.ErrorsByStatus.Count == 0 ? "none" : string.Join(", ", result.ErrorsByStatus.Select(e => $"{e.Key}: {e.Value:N0}"));
+        var byKind = result.ErrorsByKind.Count == 0 ? "" : Environment.NewLine + "                  by kind: " +
+            string.Join("; ", result.ErrorsByKind.Select(k => $"{k.Key} " + string.Join(", ", k.Value.Select(e => $"{e.Key}: {e.Value:N0}"))));
         return string.Create(CultureInfo.InvariantCulture, $"""
 
             Shoppers          arrived {s.ShoppersArrived:N0}, admitted {s.ShoppersAdmitted:N0}, gave up {s.ShoppersGaveUp:N0}
@@ -34,7 +36,7 @@ public static class ReportWriter
             Orders            accepted {s.OrdersAccepted:N0}, confirmed {s.OrdersConfirmed:N0}, rejected {s.OrdersRejected:N0}
             Lost              {s.Lost:N0}   (accepted − confirmed − rejected after the queue drained)
             Oversold units    {s.OversoldUnits:N0}   (units sold {s.UnitsSold:N0})
-            Errors by status  {errors}
+            Errors by status  {errors}{byKind}
             Capacity          one API instance {c.ApiRequestsPerSecondPerInstance:N1} req/s (p99 {c.ApiP99MsAtThatLoad:N0} ms), one worker {c.OrdersSettledPerSecondPerWorker:N1} orders/s, database {c.OrdersSettledPerSecond:N1} orders/s
                               {string.Join("; ", c.Needs.Select(n => $"{n.ShoppersPerMinute:N0}/min → {n.ApiInstances?.ToString() ?? "n/a"} API, {n.OrderWorkers?.ToString() ?? "n/a"} workers"))}
             """);
