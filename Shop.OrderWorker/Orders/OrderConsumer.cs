@@ -163,7 +163,7 @@ public sealed class OrderConsumer(
         foreach (var (delivery, order) in batch)
         {
             // A redelivered or duplicate order changed nothing, so it has no outcome and no lag of its own.
-            if (statuses.TryGetValue(order.OrderId, out var status))
+            if (statuses.Remove(order.OrderId, out var status))
             {
                 var tag = new KeyValuePair<string, object?>("status", status);
                 instruments.Applied.Add(1, tag);
