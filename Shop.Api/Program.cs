@@ -15,6 +15,7 @@ var app = builder.Build();
 // The edge (on loopback, a known proxy by default) sets X-Forwarded-For to the client's address; per-IP join limits use it.
 app.UseForwardedHeaders();
 app.UseServedByHeader();
+app.UseRequestMetrics();
 app.UseDefaultProblemDetails();
 
 app.MapPlatformApi();

@@ -13,6 +13,7 @@ public static class Extensions
     {
         builder.AddNpgsqlDataSource(ReplicaConnectionName);
         builder.Services.AddSingleton<ReplicaStatusReader>();
+        builder.Services.AddHostedService<ReplicaLagMetrics>();
         builder.AddStaffAccess();
         builder.AddReports();
         builder.Services.AddSingleton(TimeProvider.System);

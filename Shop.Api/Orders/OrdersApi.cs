@@ -19,6 +19,8 @@ public static class OrdersApi
         builder.Services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<OrderPublisher>();
+        builder.Services.AddSingleton<OrderMetrics>();
+        builder.Services.AddHostedService<OrderBacklogMonitor>();
         builder.Services.AddScoped<OrderIntake>();
     }
 
@@ -30,8 +32,24 @@ public static class OrdersApi
         return app;
     }
 
-    /// <remarks>The body is read by hand so that malformed JSON gets a 400 naming where it broke.</remarks>
     public static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>> PlaceOrder(
+        HttpRequest request, OrderIntake intake, AdmissionGate gate, IOptions<OrderOptions> options, OrderMetrics metrics, CancellationToken cancellationToken)
+    {
+        var answer = await PlaceAsync(request, intake, gate, options, cancellationToken);
+        metrics.Answered(answer.Result switch
+        {
+            Accepted<OrderAccepted> => "accepted",
+            ValidationProblem => "invalid",
+            ProblemHttpResult { StatusCode: StatusCodes.Status403Forbidden } => "admission_refused",
+            ProblemHttpResult { StatusCode: StatusCodes.Status422UnprocessableEntity } => "key_reused",
+            ProblemHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable } => "unavailable",
+            _ => "invalid",
+        });
+        return answer;
+    }
+
+    /// <remarks>The body is read by hand so that malformed JSON gets a 400 naming where it broke.</remarks>
+    private static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>> PlaceAsync(
         HttpRequest request, OrderIntake intake, AdmissionGate gate, IOptions<OrderOptions> options, CancellationToken cancellationToken)
     {
         var admission = gate.Check(request);

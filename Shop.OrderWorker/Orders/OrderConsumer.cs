@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,9 @@ public sealed class OrderConsumer(
     IServiceProvider services, OrderApplier applier, IOptions<OrderWorkerOptions> options, IMeterFactory meters, ILogger<OrderConsumer> logger)
     : BackgroundService
 {
-    private sealed record Delivery(ulong Tag, ReadOnlyMemory<byte> Body);
+    private sealed record Delivery(ulong Tag, ReadOnlyMemory<byte> Body, ActivityContext Trace, DateTimeOffset ReceivedAt);
+
+    private sealed record Instruments(Counter<long> Applied, Counter<long> DeadLettered, Histogram<double> ApplyLag);
 
     private readonly Channel<Delivery> inbox = Channel.CreateUnbounded<Delivery>(new() { SingleReader = true });
     private readonly Meter meter = meters.Create("Shop.OrderWorker");
@@ -28,13 +31,16 @@ public sealed class OrderConsumer(
         var applied = meter.CreateCounter<long>("shop.orders.applied", description: "Orders settled by this worker, by status");
         var deadLettered = meter.CreateCounter<long>("shop.orders.dead_lettered", description: "Messages moved to the dead-letter queue");
         var batchSize = meter.CreateHistogram<int>("shop.orders.batch_size", description: "Orders per applying transaction");
+        var instruments = new Instruments(applied, deadLettered, meter.CreateHistogram<double>("shop.orders.apply_lag", unit: "s",
+            description: "From the order's acceptance by the API to the commit of the transaction that applied it",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] }));
 
         channel = await OpenChannelAsync(stoppingToken);
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += (_, delivery) =>
         {
             // The body buffer belongs to the client library only during this callback.
-            inbox.Writer.TryWrite(new Delivery(delivery.DeliveryTag, delivery.Body.ToArray()));
+            inbox.Writer.TryWrite(new Delivery(delivery.DeliveryTag, delivery.Body.ToArray(), OrderTracing.ContextOf(delivery), DateTimeOffset.UtcNow));
             return Task.CompletedTask;
         };
         var consumerTag = await channel.BasicConsumeAsync(OrderQueue.Name, autoAck: false, consumer, stoppingToken);
@@ -56,13 +62,14 @@ public sealed class OrderConsumer(
                     {
                         logger.LogError("Dead-lettering message {Tag}: {Problem}", delivery.Tag, problem);
                         await SettleAsync(delivery.Tag, ack: false);
+                        OrderTracing.RecordOrder(delivery.Trace, delivery.ReceivedAt, Guid.Empty, OrderTracing.DeadLettered, transaction: null);
                         deadLettered.Add(1, new KeyValuePair<string, object?>("reason", "unreadable"));
                     }
                 }
                 if (batch.Count > 0)
                 {
                     batchSize.Record(batch.Count);
-                    await ApplyAsync(batch, applied, deadLettered, stoppingToken);
+                    await ApplyAsync(batch, instruments, stoppingToken);
                 }
             }
         }
@@ -75,20 +82,19 @@ public sealed class OrderConsumer(
         }
     }
 
-    private async Task ApplyAsync(List<(Delivery Delivery, OrderMessage Order)> batch, Counter<long> applied, Counter<long> deadLettered, CancellationToken stoppingToken)
+    private async Task ApplyAsync(List<(Delivery Delivery, OrderMessage Order)> batch, Instruments instruments, CancellationToken stoppingToken)
     {
         var outage = 0;
         for (var attempt = 1; ; attempt++)
         {
             Exception failure;
+            var transaction = OrderTracing.StartTransaction(batch.Select(b => b.Delivery.Trace).ToList());
             try
             {
                 // Not cancelled by a stop request: a transaction that has started is allowed to finish and be acked.
                 var outcomes = await applier.ApplyAsync(batch.Select(b => b.Order).ToList(), CancellationToken.None);
-                foreach (var outcome in outcomes)
-                {
-                    applied.Add(1, new KeyValuePair<string, object?>("status", outcome.Status));
-                }
+                transaction?.Stop();
+                Record(batch, outcomes, instruments, transaction);
                 foreach (var (delivery, _) in batch)
                 {
                     await SettleAsync(delivery.Tag, ack: true);
@@ -98,6 +104,11 @@ public sealed class OrderConsumer(
             catch (Exception e)
             {
                 failure = e;
+                transaction?.AddException(e).SetStatus(ActivityStatusCode.Error);
+            }
+            finally
+            {
+                transaction?.Dispose();
             }
 
             if (OrderApplier.IsTransient(failure) || !await applier.DatabaseIsUpAsync(CancellationToken.None))
@@ -112,7 +123,7 @@ public sealed class OrderConsumer(
                 logger.LogWarning(failure, "A batch of {Count} orders failed; applying them one at a time", batch.Count);
                 foreach (var single in batch.ToList())
                 {
-                    await ApplyAsync([single], applied, deadLettered, stoppingToken);
+                    await ApplyAsync([single], instruments, stoppingToken);
                 }
                 return;
             }
@@ -120,7 +131,8 @@ public sealed class OrderConsumer(
             {
                 logger.LogError(failure, "Order {OrderId} failed {Attempts} times; dead-lettering it", batch[0].Order.OrderId, attempt);
                 await SettleAsync(batch[0].Delivery.Tag, ack: false);
-                deadLettered.Add(1, new KeyValuePair<string, object?>("reason", "failing"));
+                instruments.DeadLettered.Add(1, new KeyValuePair<string, object?>("reason", "failing"));
+                OrderTracing.RecordOrder(batch[0].Delivery.Trace, batch[0].Delivery.ReceivedAt, batch[0].Order.OrderId, OrderTracing.DeadLettered, transaction: null);
                 return;
             }
             else
@@ -141,6 +153,23 @@ public sealed class OrderConsumer(
                 }
                 throw;
             }
+        }
+    }
+
+    private static void Record(List<(Delivery Delivery, OrderMessage Order)> batch, IReadOnlyList<AppliedOutcome> outcomes, Instruments instruments, Activity? transaction)
+    {
+        var committedAt = DateTimeOffset.UtcNow;
+        var statuses = outcomes.ToDictionary(o => o.OrderId, o => o.Status);
+        foreach (var (delivery, order) in batch)
+        {
+            // A redelivered or duplicate order changed nothing, so it has no outcome and no lag of its own.
+            if (statuses.Remove(order.OrderId, out var status))
+            {
+                var tag = new KeyValuePair<string, object?>("status", status);
+                instruments.Applied.Add(1, tag);
+                instruments.ApplyLag.Record(Math.Max(0, (committedAt - order.CreatedAt).TotalSeconds), tag);
+            }
+            OrderTracing.RecordOrder(delivery.Trace, delivery.ReceivedAt, order.OrderId, status ?? OrderTracing.Duplicate, transaction);
         }
     }
 

@@ -17,6 +17,8 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
     public string DataDirectory { get; } = Path.Combine(RepositoryRoot, dataDirectory);
     public Ports Ports { get; } = new(portOffset);
     public DistributedApplication App { get; private set; } = null!;
+    /// <summary>What the dashboard would receive: every .NET service exports its traces and metrics here.</summary>
+    public OtlpReceiver Telemetry { get; private set; } = null!;
     public ResourceNotificationService Notifications => App.Services.GetRequiredService<ResourceNotificationService>();
 
     public static IReadOnlyList<string> ApiInstances { get; } = ["api-1", "api-2", "api-3"];
@@ -43,6 +45,18 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
                 .. configuration,
             ],
             (options, _) => options.DisableDashboard = true);
+        Telemetry = await OtlpReceiver.StartAsync();
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            // Added after the orchestrator's own OTLP settings, so these win; service name and instance stay its own.
+            project.Annotations.Add(new EnvironmentCallbackAnnotation(environment =>
+            {
+                environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = Telemetry.Endpoint;
+                environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                environment["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
+                environment["OTEL_BSP_SCHEDULE_DELAY"] = "1000";
+            }));
+        }
         // Resource output goes to files (see ResourceLogFiles); the test log keeps only the AppHost's own errors.
         builder.Services.AddLogging(logging => logging
             .SetMinimumLevel(LogLevel.Error)
@@ -86,6 +100,10 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
         if (App is not null)
         {
             await App.DisposeAsync();
+        }
+        if (Telemetry is not null)
+        {
+            await Telemetry.DisposeAsync();
         }
     }
 
