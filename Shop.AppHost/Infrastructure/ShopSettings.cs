@@ -41,8 +41,12 @@ public sealed class ShopSettings
 /// <summary>Postgres connection limits; <see cref="ConnectionBudget"/> sizes every service's pool from them.</summary>
 public sealed class DatabaseSettings
 {
-    /// <summary>Postgres <c>max_connections</c> on the primary and the replica (a hot standby needs at least the primary's).</summary>
-    [Range(20, 10_000)] public int MaxConnections { get; set; } = 200;
+    /// <summary>
+    /// Postgres <c>max_connections</c> on the primary and the replica. A hot standby refuses to start below the value
+    /// its primary had when it was cloned, so lowering this on an existing data folder needs <c>./shop reset</c>;
+    /// the default stays what clusters made before the budget were started with.
+    /// </summary>
+    [Range(20, 10_000)] public int MaxConnections { get; set; } = 300;
 
     /// <summary>Services reach the primary through PgBouncer in transaction pooling mode; migrations still connect directly.</summary>
     public bool PgBouncer { get; set; }
