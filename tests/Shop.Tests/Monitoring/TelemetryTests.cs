@@ -39,14 +39,19 @@ public sealed class TelemetryTests(ShopFixture fixture)
             "the worker's span for the order, in the request's trace", () => Describe(shop.Telemetry.Spans.Where(s => s.TraceId == traceId)));
 
         // The worker's span hangs, hop by hop, under the request the caller started: delivery → publish → POST.
-        var trace = shop.Telemetry.Spans.Where(s => s.TraceId == traceId).ToList();
+        // Each service exports on its own schedule, so the API's spans may arrive after the worker's.
         var path = new List<OtlpReceiver.Span>();
-        for (var span = applied; span is not null; span = trace.FirstOrDefault(s => s.SpanId == span.ParentSpanId))
-        {
-            path.Add(span);
-        }
-        var described = Describe(path);
-        Assert.True(path[^1].ParentSpanId == callerSpanId, $"The chain does not reach the caller's span: {described}");
+        await UntilAsync(() =>
+            {
+                var trace = shop.Telemetry.Spans.Where(s => s.TraceId == traceId).ToList();
+                path = [];
+                for (var span = applied; span is not null; span = trace.FirstOrDefault(s => s.SpanId == span.ParentSpanId))
+                {
+                    path.Add(span);
+                }
+                return path[^1].ParentSpanId == callerSpanId;
+            },
+            "the chain from the worker's span up to the caller's span", () => Describe(path));
         Assert.StartsWith("orderworker-", applied!.Service);
         Assert.Equal(orderId, applied.Attributes["shop.order.id"]);
         Assert.Equal("Confirmed", applied.Attributes["shop.order.status"]);
