@@ -10,6 +10,8 @@ namespace Shop.LoadTest;
 /// </summary>
 public sealed class ClientAddresses : IDisposable
 {
+    public const int MaxConnectionsPerAddress = 6;
+
     private readonly HttpClient[] clients;
 
     public ClientAddresses(Uri target, int count)
@@ -31,6 +33,9 @@ public sealed class ClientAddresses : IDisposable
     private static SocketsHttpHandler Handler(IPAddress? source, int port) => new()
     {
         UseCookies = false, // each shopper carries its own cookie jar (see Shopper)
+        // As a browser caps connections per host: without it 20,000 waiting shoppers held 20,000 sockets, past this
+        // process's file limit and the edge's worker_connections, and most joins failed with no answer.
+        MaxConnectionsPerServer = MaxConnectionsPerAddress,
         AllowAutoRedirect = false,
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
         ConnectTimeout = TimeSpan.FromSeconds(10),
