@@ -26,6 +26,8 @@ public sealed record CapacityFigures(
 
     public static readonly int[] ShoppersPerMinuteExamples = [1_000, 5_000, 10_000, 20_000, 50_000, 100_000];
 
+    private static readonly int[] WaitingExamples = [10_000, 100_000, 1_000_000];
+
     public static CapacityFigures From(LoadTestOptions options, RecordedRun run, LoadTestSummary summary)
     {
         var api = run.Samples.Where(s => s.Instance >= 0 && s.Status != 0).ToList();
@@ -108,8 +110,12 @@ public sealed record CapacityFigures(
             md.AppendLine(c, $"| {need.ShoppersPerMinute:N0} | {Show(need.ApiInstances)} | {Show(need.OrderWorkers)} |");
         }
         md.AppendLine();
+        md.AppendLine(c, $"On top of that, the queue: every waiting shopper polls {StatusPollsPerWaitingShopperPerMinute:N1} times a minute, answered from memory but still a request.");
+        md.AppendLine(c, $"At the rate above that is {string.Join(", ", WaitingExamples.Select(w => $"{w:N0} waiting → {Show(Needed(w * StatusPollsPerWaitingShopperPerMinute / 60, ApiRequestsPerSecondPerInstance))} API instances"))};");
+        md.AppendLine("a longer poll interval, or the waiting page's server-sent events (one held connection instead of polls), cuts it.");
+        md.AppendLine();
         md.AppendLine("Set the sale's `admissionsPerMinute` to what the deployed instances sustain; everyone else waits in the queue,");
-        md.AppendLine("which costs one status poll per shopper per poll interval and nothing in the database.");
+        md.AppendLine("which costs its polls and nothing in the database.");
         return md.ToString();
     }
 
