@@ -10,7 +10,7 @@ public sealed record LoadTestOptions
     public double PollSeconds { get; init; } = 5;
     /// <summary>Units on sale, spread over <see cref="FirstProductId"/>..<see cref="LastProductId"/>.</summary>
     public int Stock { get; init; } = 5_000;
-    /// <summary>What one 2-core machine running the whole shop serves with room to spare (docs/capacity.md); the rest wait.</summary>
+    /// <summary>A flow the shop's three API instances and two workers can take on one machine; the rest wait (docs/capacity.md).</summary>
     public int AdmissionsPerMinute { get; init; } = 1_500;
     public int MaxActiveShoppers { get; init; } = 2_000;
     /// <summary>Upper bound of the sale: shoppers still waiting then give up. The drain of the order queue comes after.</summary>
