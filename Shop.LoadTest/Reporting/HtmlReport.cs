@@ -84,7 +84,8 @@ public static class HtmlReport
 
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<figure><figcaption>{Encode(title)}</figcaption><svg viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" aria-label=\"{Encode(title)}\">");
-        for (var i = 0; i <= 4; i++)
+        // The top gridline carries no number: the unit sits there.
+        for (var i = 0; i < 4; i++)
         {
             var value = max * i / 4;
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" x2=\"{width - right}\" y1=\"{Y(value):0.#}\" y2=\"{Y(value):0.#}\" stroke=\"#eee\"/>");
@@ -101,7 +102,7 @@ public static class HtmlReport
                 .Select(p => string.Create(CultureInfo.InvariantCulture, $"{X(p.second):0.#},{Y(p.v!.Value):0.#}"));
             var color = Colors[i % Colors.Length];
             svg.Append(CultureInfo.InvariantCulture, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{string.Join(' ', points)}\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left + 10 + i * 150}\" y=\"{top + 12}\" fill=\"{color}\" style=\"fill:{color}\">■ {Encode(shown[i].Name)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left + 10 + i * 125}\" y=\"{top + 12}\" fill=\"{color}\" style=\"fill:{color}\">■ {Encode(shown[i].Name)}</text>");
         }
         svg.Append("</svg></figure>");
         return svg.ToString();
