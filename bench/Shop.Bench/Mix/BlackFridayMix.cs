@@ -26,7 +26,8 @@ public sealed class BlackFridayMix(BenchShop shop, Baseline baseline)
             "--admissions-per-minute", "30000",
             "--max-active", "6000",
             "--duration", "180",
-            "--report", Path.Combine(Repository.Root, "artifacts", "bench", "mix-blackfriday"),
+            // Beside artifacts/bench, which the report rewrites from scratch at the end.
+            "--report", Path.Combine(Repository.Root, "artifacts", "loadtest", "bench-mix-blackfriday"),
         ]);
         var console = new StringWriter();
         var (exitCode, result) = await LoadTestCommand.ExecuteAsync(options, console, token);
@@ -39,18 +40,21 @@ public sealed record MixMeasurement(WrkRun Baseline, LoadTestResult? Result, int
     public string Name => "mix.blackfriday";
     public string BaselineOutput => Baseline.Output;
 
+    /// <remarks>
+    /// The mix arrives faster than the machine serves it, so some requests fail by design (the storefront is the first
+    /// to give way): the figure is the goodput, and only a lost order or an oversold unit makes it no figure.
+    /// </remarks>
     public string? Problem =>
         Baseline.Problem is { } floor ? $"baseline: {floor}"
         : Result is null ? $"the load test wrote no report (exit {ExitCode})"
         : !Result.Passed ? $"lost {Result.Summary.Lost}, oversold {Result.Summary.OversoldUnits}"
-        : ErrorShare > 0.01 ? $"{ErrorShare:P1} of the requests failed"
         : null;
 
-    private double ErrorShare => Result is { Summary.TotalRequests: > 0 } r ? r.ErrorsByStatus.Values.Sum() / (double)r.Summary.TotalRequests : 1;
+    private static long Failed(LoadTestResult r) => r.ErrorsByStatus.Values.Sum();
 
-    public IReadOnlyList<BenchResult> Results => Result is not { } r ? [] :
+    public IReadOnlyList<BenchResult> Results => Result is not { } r || r.Seconds <= 0 ? [] :
     [
-        new("mix.blackfriday.rps", r.Summary.RequestsPerSecond, "req/s", "baseline.rps", Math.Round(Baseline.RequestsPerSecond, 1)),
+        new("mix.blackfriday.rps", Math.Round((r.Summary.TotalRequests - Failed(r)) / r.Seconds, 1), "req/s", "baseline.rps", Math.Round(Baseline.RequestsPerSecond, 1)),
         new("mix.blackfriday.order_accept.p99", r.Summary.OrderAcceptLatencyMs.P99, "ms", "baseline.p99", Math.Round(Baseline.P99Milliseconds, 3)),
         new("mix.blackfriday.catalog.p99", r.Summary.CatalogLatencyMs.P99, "ms", "baseline.p99", Math.Round(Baseline.P99Milliseconds, 3)),
     ];
