@@ -31,6 +31,10 @@ public static class Extensions
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Warning",
                 ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+                // Raw Npgsql logs every command at Information (the workers' batches: thousands a second), and Polly
+                // every successful attempt of every outgoing call, the telemetry exporter's own included.
+                ["Logging:LogLevel:Npgsql.Command"] = "Warning",
+                ["Logging:LogLevel:Polly"] = "Warning",
             },
         });
         builder.ConfigureOpenTelemetry();
