@@ -2,12 +2,13 @@ namespace Shop.Tests.Infrastructure;
 
 public static class Poll
 {
-    public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        UntilAsync(() => Task.FromResult(condition()), what, timeout);
 
-    /// <summary>Polls for up to a minute, then fails naming what it waited for.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    /// <summary>Polls for up to <paramref name="timeout"/> (a minute unless told), then fails naming what it waited for.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(1));
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)

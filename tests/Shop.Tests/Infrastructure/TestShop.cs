@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 namespace Shop.Tests.Infrastructure;
@@ -171,7 +172,25 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
         await Poll.UntilAsync(async () => (await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand)).Success
             || Notifications.TryGetCurrentState(resource, out var e) && e.Snapshot.State?.Text == KnownResourceStates.Running,
             $"{resource} to start again");
-        await Notifications.WaitForResourceHealthyAsync(resource, new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+        // Not WaitForResourceHealthyAsync: in CI it gave up on a restarted worker as "failed to start" while `dotnet run`
+        // was still launching it, and the worker came up healthy seconds later. The settled state is the judge.
+        var state = "unknown";
+        try
+        {
+            await Poll.UntilAsync(() =>
+            {
+                if (!Notifications.TryGetCurrentState(resource, out var e))
+                {
+                    return false;
+                }
+                state = $"{e.Snapshot.State?.Text}, {e.Snapshot.HealthStatus?.ToString() ?? "no health report yet"}";
+                return e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy;
+            }, $"{resource} to be running and healthy again", TimeSpan.FromMinutes(3));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} Last seen: {state}.", e);
+        }
     }
 
     public static bool IsListening(int port)
