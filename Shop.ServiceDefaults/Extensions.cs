@@ -6,6 +6,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -37,6 +38,10 @@ public static class Extensions
                 ["Logging:LogLevel:Polly"] = "Warning",
             },
         });
+        // A service must never wait on its own console: when the reader of stdout falls behind (the orchestrator, in a
+        // log storm), the default mode blocks every thread that logs. A restarted worker in CI went silent for five
+        // minutes mid-burst, health endpoint included, most likely so. Dropped console lines still go out over OTLP.
+        builder.Services.Configure<ConsoleLoggerOptions>(console => console.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 
