@@ -20,6 +20,7 @@ public sealed class Recorder
     private readonly List<string> instances = [];
     private readonly List<(double At, string Status)> settled = [];
     private readonly List<double> timesInQueue = [];
+    private readonly Dictionary<string, long> orderRefusals = [];
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
@@ -49,6 +50,15 @@ public sealed class Recorder
         }
     }
 
+    /// <summary>An order the shop refused outright (4xx), by the reason its problem document gave.</summary>
+    public void OrderRefused(string reason)
+    {
+        lock (gate)
+        {
+            orderRefusals[reason] = orderRefusals.GetValueOrDefault(reason) + 1;
+        }
+    }
+
     public void TimeInQueue(double seconds)
     {
         lock (gate)
@@ -61,7 +71,7 @@ public sealed class Recorder
     {
         lock (gate)
         {
-            return new RecordedRun([.. samples], [.. queue], [.. instances], [.. settled], [.. timesInQueue]);
+            return new RecordedRun([.. samples], [.. queue], [.. instances], [.. settled], [.. timesInQueue], new Dictionary<string, long>(orderRefusals));
         }
     }
 
@@ -86,4 +96,5 @@ public sealed record RecordedRun(
     IReadOnlyList<QueueReading> Queue,
     IReadOnlyList<string> Instances,
     IReadOnlyList<(double At, string Status)> Settled,
-    IReadOnlyList<double> TimesInQueue);
+    IReadOnlyList<double> TimesInQueue,
+    IReadOnlyDictionary<string, long> OrderRefusals);

@@ -35,6 +35,27 @@ public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDis
             whenRedisDown = "Closed",
         };
         await EnsureAsync(await http.PutAsJsonAsync($"api/admin/sales/{options.SaleId}", sale, cancellationToken), "create the sale");
+        await WaitUntilEveryInstanceKnowsTheSaleAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Each API instance reloads its sales once a second. One that has not yet seen a brand-new sale answers "Open" and
+    /// lets a shopper in without an admission, whose order another instance then refuses (403 "missing"); the first
+    /// runs had a few dozen. A real sale is created hours ahead; here the shoppers wait until twelve answers in a row,
+    /// spread over the instances by the edge, know it (a status request without a ticket is then a 404, not "Open").
+    /// </summary>
+    private async Task WaitUntilEveryInstanceKnowsTheSaleAsync(CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        for (var inARow = 0; inARow < 12 && DateTime.UtcNow < deadline;)
+        {
+            using var response = await http.GetAsync("api/waitingroom/status", cancellationToken);
+            inARow = response.StatusCode == System.Net.HttpStatusCode.NotFound ? inARow + 1 : 0;
+            if (inARow == 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+            }
+        }
     }
 
     public async Task<QueueReading?> ReadQueueAsync(double at, CancellationToken cancellationToken)

@@ -165,9 +165,25 @@ public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions
             }
             if (response is not null && (int)response.StatusCode < 500 && response.StatusCode != HttpStatusCode.TooManyRequests)
             {
-                return; // refused for a reason a retry does not change (sold out is settled later, not here)
+                // Refused for a reason a retry does not change (sold out is settled later, not here).
+                recorder.OrderRefused(await RefusalReasonAsync(response, saleOver));
+                return;
             }
             await Task.Delay(TimeSpan.FromSeconds(attempt), saleOver);
+        }
+    }
+
+    /// <summary>"403 expired", "403 missing", …: the admission gate names its reason; other refusals their title.</summary>
+    private static async Task<string> RefusalReasonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var problem = await response.Content.ReadFromJsonAsync<Refusal>(Json.Options, cancellationToken);
+            return $"{(int)response.StatusCode} {problem?.Reason ?? problem?.Title ?? "no reason given"}";
+        }
+        catch (JsonException)
+        {
+            return $"{(int)response.StatusCode} no reason given";
         }
     }
 
@@ -259,7 +275,9 @@ public sealed class LoadTestCounters
     public int Arrived, Waiting, Admitted, GaveUp, Done, OrdersAccepted, OrdersConfirmed, OrdersRejected, Errors;
 }
 
-internal sealed record WaitingStatus(string State, long? Position, string? Ticket, string? AdmissionToken);
+internal sealed record WaitingStatus(string State, long? Position);
+
+internal sealed record Refusal(string? Title, string? Reason);
 
 internal sealed record OrderAccepted(Guid OrderId, string Status);
 

@@ -48,6 +48,8 @@ public static class HtmlReport
             {{Table(result.ErrorsByStatus, "Status", "Requests")}}
             <h2>Errors by kind of request</h2>
             {{Table(result.ErrorsByKind.ToDictionary(k => k.Key, k => k.Value.Values.Sum()), "Kind", "Failed")}}
+            <h2>Orders refused, by reason</h2>
+            {{Table(result.OrderRefusals, "Reason", "Orders")}}
             <h2>Requests by API instance</h2>
             {{Table(result.RequestsByInstance, "Instance", "Requests")}}
             """);

@@ -8,6 +8,7 @@ public sealed record LoadTestResult(
     LoadTestSummary Summary,
     IReadOnlyDictionary<string, long> ErrorsByStatus,
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> ErrorsByKind,
+    IReadOnlyDictionary<string, long> OrderRefusals,
     IReadOnlyDictionary<string, long> RequestsByInstance,
     IReadOnlyDictionary<string, ProductOutcome> Products,
     CapacityFigures Capacity,
@@ -66,6 +67,7 @@ public sealed record LoadTestResult(
             ByStatus(samples.Where(s => s.Status is 0 or >= 400)),
             samples.Where(s => s.Status is 0 or >= 400).GroupBy(s => s.Kind)
                 .OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(), g => ByStatus(g)),
+            run.OrderRefusals.OrderBy(r => r.Key).ToDictionary(r => r.Key, r => r.Value),
             samples.Where(s => s.Instance >= 0).GroupBy(s => run.Instances[s.Instance])
                 .OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.LongCount()),
             products,

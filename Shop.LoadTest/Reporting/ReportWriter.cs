@@ -26,6 +26,7 @@ public static class ReportWriter
         var errors = result.ErrorsByStatus.Count == 0 ? "none" : string.Join(", ", result.ErrorsByStatus.Select(e => $"{e.Key}: {e.Value:N0}"));
         var byKind = result.ErrorsByKind.Count == 0 ? "" : Environment.NewLine + "                  by kind: " +
             string.Join("; ", result.ErrorsByKind.Select(k => $"{k.Key} " + string.Join(", ", k.Value.Select(e => $"{e.Key}: {e.Value:N0}"))));
+        var refusals = result.OrderRefusals.Count == 0 ? "none" : string.Join(", ", result.OrderRefusals.Select(r => $"{r.Key}: {r.Value:N0}"));
         return string.Create(CultureInfo.InvariantCulture, $"""
 
             Shoppers          arrived {s.ShoppersArrived:N0}, admitted {s.ShoppersAdmitted:N0}, gave up {s.ShoppersGaveUp:N0}
@@ -34,6 +35,7 @@ public static class ReportWriter
             Catalog           p50 {s.CatalogLatencyMs.P50:N1} ms, p99 {s.CatalogLatencyMs.P99:N1} ms
             Order accept      p50 {s.OrderAcceptLatencyMs.P50:N1} ms, p99 {s.OrderAcceptLatencyMs.P99:N1} ms
             Orders            accepted {s.OrdersAccepted:N0}, confirmed {s.OrdersConfirmed:N0}, rejected {s.OrdersRejected:N0}
+            Orders refused    {refusals}
             Lost              {s.Lost:N0}   (accepted − confirmed − rejected after the queue drained)
             Oversold units    {s.OversoldUnits:N0}   (units sold {s.UnitsSold:N0})
             Errors by status  {errors}{byKind}

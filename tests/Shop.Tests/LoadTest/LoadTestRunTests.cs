@@ -51,6 +51,15 @@ public sealed class LoadTestRunTests(ShopFixture fixture)
         Assert.True(report.RootElement.GetProperty("timeline").GetArrayLength() >= 20);
         Assert.Equal(3, report.RootElement.GetProperty("requestsByInstance").EnumerateObject().Count());
 
+        // Every order refused outright (a 4xx other than 429) is counted under the reason the shop gave.
+        var refusedOrders = report.RootElement.GetProperty("errorsByKind").TryGetProperty("Order", out var orderErrors)
+            ? orderErrors.EnumerateObject().Where(e => e.Name.StartsWith('4') && e.Name != "429").Sum(e => e.Value.GetInt64())
+            : 0;
+        var refusals = report.RootElement.GetProperty("orderRefusals");
+        Assert.Equal(refusedOrders, refusals.EnumerateObject().Sum(r => r.Value.GetInt64()));
+        // Every admitted shopper carried an admission: none was let in as "Open" by an instance that lagged the sale.
+        Assert.False(refusals.TryGetProperty("403 missing", out _), output);
+
         var html = await File.ReadAllTextAsync(Path.Combine(reportDirectory, "report.html"));
         Assert.Contains("Lost orders: 0", html);
         Assert.Contains("<svg", html);
