@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Shop.Staff;
 using Shop.Tests.Infrastructure;
@@ -32,7 +33,10 @@ public sealed class ReplicaOutageTests(ShopFixture fixture, ITestOutputHelper ou
         try
         {
             await traffic.WaitForAsync(200, "the load to get going");
-            await shop.StopAsync(Replica);
+            // A fast shutdown (SIGINT), as an operator would: a smart one (SIGTERM) waits for the reports' pooled sessions to end.
+            var replica = TestShop.ProcessTree(shop.ProcessId(Replica));
+            Process.Start("kill", ["-INT", replica[0].ToString()]).WaitForExit();
+            await TestShop.WaitForExitAsync(replica, Replica);
 
             foreach (var path in ReportPages)
             {
