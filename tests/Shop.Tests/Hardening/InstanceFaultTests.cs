@@ -13,6 +13,7 @@ namespace Shop.Tests.Hardening;
 public sealed class InstanceFaultTests(ShopFixture fixture, ITestOutputHelper output)
 {
     private const string Victim = "api-2";
+    private const string Readiness = "readiness";
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Kill -9 cuts requests mid-flight; the edge passes them on (orders too, by their key), so few or none fail.</summary>
@@ -33,13 +34,25 @@ public sealed class InstanceFaultTests(ShopFixture fixture, ITestOutputHelper ou
     }
 
     [Fact]
-    public async Task Api_instance_stopped_with_SIGTERM_under_load_drains_without_a_failed_request()
+    public async Task Api_instance_stopped_with_SIGTERM_under_load_fails_its_readiness_and_drains_without_a_failed_request()
     {
-        var (exchanges, stoppedAt, ledger) = await UnderLoadAsync(firstProduct: 4631, Victim, Terminate);
+        using var instance = new HttpClient { BaseAddress = new Uri($"http://localhost:{shop.Ports.ApiBase + TestShop.ApiInstances.ToList().IndexOf(Victim)}") };
+        var (all, stoppedAt, ledger) = await UnderLoadAsync(firstProduct: 4631, Victim, Terminate, traffic => traffic.Lane(async _ =>
+        {
+            await traffic.SendAsync(Readiness, instance, new HttpRequestMessage(HttpMethod.Get, "/health"));
+            await Task.Delay(50);
+        }));
+        var exchanges = all.Where(e => e.Kind != Readiness).ToList();
+        var probes = all.Where(e => e.Kind == Readiness).ToList();
 
         var failed = exchanges.Where(ShopperLoad.Failed).ToList();
         output.WriteLine($"SIGTERM {Victim} under load: {exchanges.Count} requests, {failed.Count} failed. {FaultTraffic.Summary(exchanges)}");
+        output.WriteLine($"Answered by {Victim} after the signal (drained): {exchanges.Count(e => e.ServedBy == Victim && e.Sent > stoppedAt)}; " +
+            $"its /health after the signal: {FaultTraffic.Summary(probes.Where(e => e.Sent > stoppedAt))}");
         Assert.True(failed.Count == 0, $"{failed.Count} requests failed:\n{string.Join("\n", failed)}");
+        Assert.Contains(probes, e => e.Status == 200 && e.Answered < stoppedAt);
+        // From the signal on the instance is not ready: its /health says 503, or nothing once Kestrel has stopped listening.
+        Assert.All(probes.Where(e => e.Sent > stoppedAt + TimeSpan.FromMilliseconds(200)), e => Assert.True(e.Status is 503 or 0, e.ToString()));
         await AssertRoutedAroundAsync(exchanges, stoppedAt, ledger);
     }
 
@@ -63,13 +76,14 @@ public sealed class InstanceFaultTests(ShopFixture fixture, ITestOutputHelper ou
     /// load going past the edge's fail_timeout (5 s, after which it tries the dead instance again), then starts the resource again.
     /// </summary>
     private async Task<(IReadOnlyList<Exchange> Exchanges, TimeSpan StoppedAt, OrderTraffic.StockLedger Ledger)> UnderLoadAsync(
-        int firstProduct, string resource, Action<int> stop)
+        int firstProduct, string resource, Action<int> stop, Action<FaultTraffic>? watch = null)
     {
         var ledger = await orders.OpenLedgerAsync([.. Enumerable.Range(firstProduct, 20)], 100_000);
         using var edge = shop.EdgeClient();
         await using var traffic = new FaultTraffic();
         ShopperLoad.AddCatalogLanes(traffic, edge, lanes: 16);
         ShopperLoad.AddOrderLanes(traffic, edge, lanes: 8, firstProduct);
+        watch?.Invoke(traffic);
         var stoppedAt = TimeSpan.Zero;
         try
         {
