@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
+using Shop.LoadTest;
 
 namespace Shop.Tests.Hardening;
 
@@ -76,32 +76,16 @@ public sealed class FaultTraffic : IAsyncDisposable
     /// A client of the edge that connects from its own loopback address (all of 127/8 is this machine), so per-address
     /// limits see a household of its own. With <paramref name="cookies"/> it keeps cookies as a browser does.
     /// </summary>
-    public static HttpClient Client(int edgePort, IPAddress source, CookieContainer? cookies = null) =>
-        new(new SocketsHttpHandler
+    public static HttpClient Client(int edgePort, IPAddress source, CookieContainer? cookies = null)
+    {
+        var handler = ClientAddresses.Handler(source, edgePort);
+        if (cookies is not null)
         {
-            UseCookies = cookies is not null,
-            CookieContainer = cookies ?? new CookieContainer(),
-            AllowAutoRedirect = false,
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    socket.Bind(new IPEndPoint(source, 0));
-                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, edgePort), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        })
-        {
-            BaseAddress = new Uri($"http://localhost:{edgePort}"),
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+            handler.UseCookies = true;
+            handler.CookieContainer = cookies;
+        }
+        return new HttpClient(handler) { BaseAddress = new Uri($"http://localhost:{edgePort}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
 
     public async ValueTask DisposeAsync()
     {
