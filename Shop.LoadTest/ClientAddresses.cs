@@ -30,7 +30,8 @@ public sealed class ClientAddresses : IDisposable
 
     public static IPAddress Address(int index) => new([127, 1, (byte)(index / 250), (byte)(index % 250 + 1)]);
 
-    private static SocketsHttpHandler Handler(IPAddress? source, int port) => new()
+    /// <summary>A handler whose connections come from <paramref name="source"/> (any address when null) to loopback port <paramref name="port"/>.</summary>
+    public static SocketsHttpHandler Handler(IPAddress? source, int port) => new()
     {
         UseCookies = false, // each shopper carries its own cookie jar (see Shopper)
         // As a browser caps connections per host: without it 20,000 waiting shoppers held 20,000 sockets, past this

@@ -14,6 +14,7 @@ public static class Extensions
         builder.AddNpgsqlDataSource(ReplicaConnectionName);
         builder.Services.AddSingleton<ReplicaStatusReader>();
         builder.Services.AddHostedService<ReplicaLagMetrics>();
+        builder.Services.AddExceptionHandler<ReplicaUnavailableHandler>();
         builder.AddStaffAccess();
         builder.AddReports();
         builder.Services.AddSingleton(TimeProvider.System);

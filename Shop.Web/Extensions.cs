@@ -22,13 +22,16 @@ public static class Extensions
             ?? throw new InvalidOperationException("WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")));
         builder.AddRedisClient("redis", configureOptions: options =>
         {
+            // While Redis is away a cart request fails at once (a 503 the shopper can retry), not after a queue wait.
             options.AbortOnConnectFail = false;
+            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
             options.AsyncTimeout = 500;
         });
         builder.Services.AddSingleton<CartStore>();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddRazorComponents();
         builder.Services.AddExceptionHandler<ApiUnavailableHandler>();
+        builder.Services.AddExceptionHandler<CartUnavailableHandler>();
         builder.Services.AddProblemDetails();
     }
 }

@@ -112,6 +112,18 @@ public static class EdgeConfig
                         proxy_next_upstream_tries 3;
                     }
 
+                    # An order cut off by an instance that died or closed its keep-alive connection while draining
+                    # is passed on too, POST as it is: every order carries an Idempotency-Key and the API answers a
+                    # repeat with the same order, so a retry cannot order twice. Other POSTs (joins) stay unretried.
+                    location = /api/orders {
+                        proxy_pass http://api;
+            {{Forwarded}}
+                        proxy_set_header Connection "";
+                        proxy_connect_timeout 2s;
+                        proxy_next_upstream error timeout non_idempotent;
+                        proxy_next_upstream_tries 3;
+                    }
+
                     location /cdn/ {
                         limit_except GET HEAD { deny all; }
                         proxy_pass http://blobs/{{Infrastructure.BlobStore.DevelopmentAccount}}/{{Infrastructure.BlobStore.AssetsContainer}}/;

@@ -1,4 +1,5 @@
 using Npgsql;
+using Shop.Reporting.Replication;
 
 namespace Shop.Reporting.Reports;
 
@@ -84,7 +85,10 @@ public sealed class BiReports(NpgsqlDataSource replica)
         LIMIT 500
         """, cancellationToken, lowStock);
 
-    private async Task<ReportTable> QueryAsync(string[] columns, string sql, CancellationToken cancellationToken, params object[] parameters)
+    private Task<ReportTable> QueryAsync(string[] columns, string sql, CancellationToken cancellationToken, params object[] parameters) =>
+        ReplicaUnavailableException.OnReplicaAsync(() => ReadTableAsync(columns, sql, cancellationToken, parameters));
+
+    private async Task<ReportTable> ReadTableAsync(string[] columns, string sql, CancellationToken cancellationToken, object[] parameters)
     {
         await using var command = replica.CreateCommand(sql);
         foreach (var parameter in parameters)

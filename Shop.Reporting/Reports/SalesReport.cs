@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using Shop.Reporting.Replication;
 
 namespace Shop.Reporting.Reports;
 
@@ -72,7 +73,10 @@ public sealed record SalesRow(DateTimeOffset Bucket, long Orders, long Units, de
 /// <summary>Reads the sales report from the read replica (the only database this service queries for reports).</summary>
 public sealed class SalesReport(NpgsqlDataSource replica)
 {
-    public async Task<IReadOnlyList<SalesRow>> ReadAsync(SalesFilter filter, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<SalesRow>> ReadAsync(SalesFilter filter, CancellationToken cancellationToken) =>
+        ReplicaUnavailableException.OnReplicaAsync(() => QueryAsync(filter, cancellationToken));
+
+    private async Task<IReadOnlyList<SalesRow>> QueryAsync(SalesFilter filter, CancellationToken cancellationToken)
     {
         await using var command = replica.CreateCommand("""
             SELECT date_trunc($3, o.created_at AT TIME ZONE 'UTC') AS bucket,

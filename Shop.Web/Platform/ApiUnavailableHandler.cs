@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Diagnostics;
 using Polly.CircuitBreaker;
 using Polly.RateLimiting;
@@ -21,16 +20,8 @@ public sealed class ApiUnavailableHandler(ILogger<ApiUnavailableHandler> logger)
             return false;
         }
         logger.LogWarning("The API did not answer ({Reason}); answering 503", exception.GetType().Name);
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
-        context.Response.ContentType = "text/html; charset=utf-8";
-        await context.Response.WriteAsync($"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{RetryAfterSeconds}"><title>Busy — Shop</title></head>
-            <body><h1>The shop is very busy right now</h1>
-            <p>Nothing was lost: your cart and your place are kept. This page tries again by itself in {RetryAfterSeconds} seconds.</p>
-            <p><a href="{WebUtility.HtmlEncode(context.Request.Path + context.Request.QueryString)}">Try again now</a></p></body></html>
-            """, cancellationToken);
+        await UnavailablePage.WriteAsync(context, RetryAfterSeconds, "The shop is very busy right now",
+            "Nothing was lost: your cart and your place are kept.", context.Request.Path + context.Request.QueryString, cancellationToken);
         return true;
     }
 

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Shop.Reporting.Replication;
+
+/// <summary>
+/// Reports read only the replica. While it does not answer, a report page says so in plain words (and tries again by
+/// itself) and a CSV export is a 503 problem, both with Retry-After, instead of an error page; the store is not affected.
+/// </summary>
+public sealed class ReplicaUnavailableHandler(IProblemDetailsService problems, ILogger<ReplicaUnavailableHandler> logger) : IExceptionHandler
+{
+    public const int RetryAfterSeconds = 10;
+    public const string Message = "The read replica is unavailable, so reports cannot be shown right now. The shop itself is not affected.";
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not ReplicaUnavailableException || context.Response.HasStarted)
+        {
+            return false;
+        }
+        logger.LogWarning(exception.InnerException, "A report could not reach the read replica; answering 503");
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
+        if (context.Request.Path.Value?.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                Exception = exception,
+                ProblemDetails = { Status = StatusCodes.Status503ServiceUnavailable, Title = "Read replica unavailable", Detail = Message },
+            });
+        }
+        context.Response.ContentType = "text/html; charset=utf-8";
+        await context.Response.WriteAsync($"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{RetryAfterSeconds}">
+            <title>Replica unavailable · Staff reports</title><link rel="stylesheet" href="/app.css" /></head>
+            <body><main><h1>Replica unavailable</h1>
+            <p class="banner warning" role="alert" data-testid="replica-unavailable">{Message}</p>
+            <p>This page tries again by itself in {RetryAfterSeconds} seconds. <a href="/">Back to the reports</a></p></main></body></html>
+            """, cancellationToken);
+        return true;
+    }
+}
