@@ -17,6 +17,8 @@ app.UseForwardedHeaders();
 app.UseServedByHeader();
 app.UseRequestMetrics();
 app.UseDefaultProblemDetails();
+app.UseAuthentication();
+app.UseAuthorization();
 
 app.MapPlatformApi();
 app.MapCatalogApi();

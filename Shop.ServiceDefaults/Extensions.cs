@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Shop.ServiceDefaults.Endpoints;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -102,6 +103,7 @@ public static class Extensions
     {
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapEndpointInventory();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Shop.Api.Catalog;
@@ -16,11 +17,14 @@ public static class AdminCatalogApi
     {
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminOptions.Policy, null);
+        builder.Services.AddAuthorizationBuilder().AddPolicy(AdminOptions.Policy, policy => policy
+            .AddAuthenticationSchemes(AdminOptions.Policy).RequireAuthenticatedUser());
     }
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin").WithTags("Admin").AddEndpointFilter<AdminKeyFilter>();
+        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AdminOptions.Policy);
         admin.MapPut("/catalog/items/{id}", UpdateItem).WithName("UpdateCatalogItem");
         admin.MapSalesAdmin();
         return app;
