@@ -148,14 +148,47 @@ public static class EndpointInventory
             if (source is var (from, bound))
             {
                 inputs.Add(new EndpointInput(bound, from, TypeName(parameter.ParameterType)));
+                if (from == "body")
+                {
+                    inputs.AddRange(BodyFields(parameter.ParameterType, "", 0));
+                }
             }
         }
         // A handler that reads its body by hand declares it with Accepts<T>().
         if (!inputs.Any(i => i.Source is "body" or "form") && metadata.GetMetadata<IAcceptsMetadata>()?.RequestType is { } declared)
         {
             inputs.Add(new EndpointInput("body", "body", TypeName(declared)));
+            inputs.AddRange(BodyFields(declared, "", 0));
         }
         return inputs;
+    }
+
+    /// <summary>The JSON members of a body type (camelCase, as System.Text.Json's web defaults read them), as <c>body-field</c> inputs.</summary>
+    private static IEnumerable<EndpointInput> BodyFields(Type type, string prefix, int depth)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (depth > 3 || type == typeof(string) || type.IsPrimitive || type.IsEnum || type.Namespace?.StartsWith("System", StringComparison.Ordinal) == true && !type.IsGenericType)
+        {
+            yield break;
+        }
+        if (type.IsGenericType && type.GetGenericArguments() is [var element] && typeof(System.Collections.IEnumerable).IsAssignableFrom(type))
+        {
+            foreach (var field in BodyFields(element, prefix + "[]", depth + 1))
+            {
+                yield return field;
+            }
+            yield break;
+        }
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0))
+        {
+            var member = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(property.Name);
+            var name = prefix.Length == 0 ? member : $"{prefix}.{member}";
+            yield return new EndpointInput(name, "body-field", TypeName(property.PropertyType));
+            foreach (var field in BodyFields(property.PropertyType, name, depth + 1))
+            {
+                yield return field;
+            }
+        }
     }
 
     private static string TypeName(Type type) =>
