@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Shop.Api.Catalog;
+using Shop.Api.Platform;
 using Shop.Data;
 
 namespace Shop.Api.Admin;
@@ -76,9 +77,9 @@ public static class AdminCatalogApi
         {
             errors["stock"] = ["stock must be 0 or more."];
         }
-        if (update.Name is { } name && (string.IsNullOrWhiteSpace(name) || name.Trim().Length > 200))
+        if (update.Name is { } name && (string.IsNullOrWhiteSpace(name) || name.Trim().Length > 200 || !PlainText.IsPlain(name)))
         {
-            errors["name"] = ["name must be 1 to 200 characters and not blank."];
+            errors["name"] = ["name must be 1 to 200 characters, not blank, without control characters."];
         }
         return errors;
     }

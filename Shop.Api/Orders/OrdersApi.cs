@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Shop.Api.Catalog;
+using Shop.Api.Platform;
 using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Orders;
@@ -64,10 +65,11 @@ public static class OrdersApi
         {
             errors[IdempotencyKeyHeader] = [$"Send one {IdempotencyKeyHeader} header of 1 to 64 visible ASCII characters, the same for every retry of this order."];
         }
-        if (!request.HasJsonContentType())
+        if (!request.HasJsonContentType() || request.GetTypedHeaders().ContentType?.Charset is { HasValue: true } charset
+            && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type",
-                detail: "Send the order as JSON with Content-Type: application/json.");
+                detail: "Send the order as UTF-8 JSON with Content-Type: application/json.");
         }
 
         PlaceOrderRequest? body;
@@ -158,13 +160,13 @@ public static class OrdersApi
             {
                 errors["customer.email"] = ["customer.email is required."];
             }
-            else if (email.Length > 254 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
+            else if (email.Length > 254 || !PlainText.IsPlain(email) || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
             {
                 errors["customer.email"] = ["customer.email must be an email address such as ana@example.com."];
             }
-            if (string.IsNullOrEmpty(name) || name.Length > 200)
+            if (string.IsNullOrEmpty(name) || name.Length > 200 || !PlainText.IsPlain(name))
             {
-                errors["customer.name"] = ["customer.name is required, at most 200 characters."];
+                errors["customer.name"] = ["customer.name is required, at most 200 characters, without control characters."];
             }
         }
 

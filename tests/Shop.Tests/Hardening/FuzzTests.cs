@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Shop.ServiceDefaults.Endpoints;
@@ -90,7 +91,32 @@ public sealed partial class FuzzTests(ShopFixture fixture, ITestOutputHelper out
         var changes = (await WrittenState.ReadAsync(shop)).ChangesSince(before).ToList();
         Assert.True(failures.IsEmpty && changes.Count == 0,
             $"Fuzzing {serviceName} (seed {seed}, SHOP_FUZZ_SEED={seed} replays it): {failures.Count} bad answers, {changes.Count} writes.{Environment.NewLine}"
-            + string.Join(Environment.NewLine, changes.Concat(failures.Order().Take(FailuresShown))));
+            + string.Join(Environment.NewLine, changes.Concat(failures.OrderBy(f => f.Contains(": 5", StringComparison.Ordinal) ? 0 : 1).ThenBy(f => f).Take(FailuresShown))));
+    }
+
+    /// <summary>
+    /// The fuzz never sends a valid order (its product ids never exist), so the one field that reached the database
+    /// unchecked gets its own case: a NUL in the name, which Postgres refuses, once made the insert fail with a 500.
+    /// </summary>
+    [Fact]
+    public async Task An_otherwise_valid_order_with_control_characters_in_the_name_is_a_400_and_writes_nothing()
+    {
+        var before = await WrittenState.ReadAsync(shop);
+        using var api = new HttpClient { BaseAddress = ShopService.For(shop, ShopService.Api).BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+        {
+            Content = new StringContent("""{"customer":{"email":"ana@example.com","name":"Ana\u0000Lee"},"items":[{"productId":1,"quantity":1}]}""",
+                Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+
+        using var response = await api.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("customer.name", await response.Content.ReadAsStringAsync());
+        await Task.Delay(WrittenState.CounterRefresh);
+        Assert.Empty((await WrittenState.ReadAsync(shop)).ChangesSince(before));
     }
 
     /// <returns>Why the answer is wrong, or null.</returns>
@@ -112,8 +138,10 @@ public sealed partial class FuzzTests(ShopFixture fixture, ITestOutputHelper out
             return null;
         }
         var mediaType = response.Content.Headers.ContentType?.MediaType;
-        // Kestrel refuses an over-long request line or header block before any middleware runs, with an empty body.
-        if (status is 414 or 431 && body.Length == 0)
+        // Kestrel refuses an over-long request line or header block, and a path with an encoded NUL, before any middleware
+        // runs, with an empty body; everything that reaches the app gets a body from its status code pages.
+        if (body.Length == 0 && response.Content.Headers.ContentType is null
+            && (status is 414 or 431 || status == 400 && request.Message.RequestUri!.AbsolutePath.Contains("%00", StringComparison.Ordinal)))
         {
             return null;
         }
@@ -161,8 +189,11 @@ public sealed partial class FuzzTests(ShopFixture fixture, ITestOutputHelper out
                 return new Credentials(null, null, await shop.ParameterAsync("admin-key"));
             case ShopService.Web:
                 {
-                    // The antiforgery pair of a product page's add-to-cart form: valid for every form post of the storefront.
-                    var (cookie, token) = await AntiforgeryAsync(service.BaseAddress, "/product/1", null);
+                    // The antiforgery pair of a product page's add-to-cart form (shown while in stock): valid for every form post of the storefront.
+                    using var api = new HttpClient { BaseAddress = ShopService.For(shop, ShopService.Api).BaseAddress };
+                    using var page = JsonDocument.Parse(await api.GetStringAsync("/api/catalog/items?pageSize=100"));
+                    var inStock = page.RootElement.GetProperty("items").EnumerateArray().First(i => i.GetProperty("inStock").GetBoolean()).GetProperty("id").GetInt32();
+                    var (cookie, token) = await AntiforgeryAsync(service.BaseAddress, $"/product/{inStock}", null);
                     return new Credentials(cookie, token, null);
                 }
             default:

@@ -65,7 +65,8 @@ public sealed class MalformedRequests(Random random)
         }
         var path = Path(endpoint, defects);
         var query = Query(endpoint, defects);
-        var message = new HttpRequestMessage(new HttpMethod(method), new Uri(baseAddress, path + query));
+        // Joined as text: a path that starts with "//" must stay a path, not become a host.
+        var message = new HttpRequestMessage(new HttpMethod(method), new Uri(baseAddress.GetLeftPart(UriPartial.Authority) + path + query));
 
         var accept = Pick(AcceptHeaders);
         if (accept.Length > 0)
@@ -108,7 +109,7 @@ public sealed class MalformedRequests(Random random)
             path += Pick(["/", "//", "/extra", "%00", ".json", "/..%2f"]);
             defects.Add("path suffix");
         }
-        return path.Length == 0 ? "/" : path;
+        return path.StartsWith('/') ? path : "/" + path;
     }
 
     private string Query(EndpointEntry endpoint, List<string> defects)
