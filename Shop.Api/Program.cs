@@ -19,6 +19,7 @@ app.UseRequestMetrics();
 app.UseDefaultProblemDetails();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseUtf8JsonOnly();
 
 app.MapPlatformApi();
 app.MapCatalogApi();

@@ -65,11 +65,10 @@ public static class OrdersApi
         {
             errors[IdempotencyKeyHeader] = [$"Send one {IdempotencyKeyHeader} header of 1 to 64 visible ASCII characters, the same for every retry of this order."];
         }
-        if (!request.HasJsonContentType() || request.GetTypedHeaders().ContentType?.Charset is { HasValue: true } charset
-            && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        if (!request.HasJsonContentType())
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type",
-                detail: "Send the order as UTF-8 JSON with Content-Type: application/json.");
+                detail: "Send the order as JSON with Content-Type: application/json.");
         }
 
         PlaceOrderRequest? body;

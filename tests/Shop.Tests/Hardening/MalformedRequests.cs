@@ -301,9 +301,13 @@ public sealed class MalformedRequests(Random random)
         return content;
     }
 
+    /// <summary>Form fields are bound leniently ("01" and "+1" read as 1), so only what can never name a product or quantity.</summary>
+    private static readonly string[] BadFormNumbers =
+        [.. BadNumbers.Select(n => n.Trim('"')).Where(n => !(decimal.TryParse(n, System.Globalization.NumberStyles.Any, System.Globalization.CultureInfo.InvariantCulture, out var v) && v is > 0 and <= 100_000))];
+
     private string FormValue(EndpointInput input) => input.Type.TrimEnd('?') switch
     {
-        "Int32" or "Int64" or "Decimal" => Pick(BadNumbers).Trim('"'),
+        "Int32" or "Int64" or "Decimal" => Pick(BadFormNumbers),
         "Boolean" => Pick(["maybe", "", "2", "on%00", "TRUE1"]),
         _ => Chance(0.05) ? new string('y', random.Next(300, 20_000)) : Pick(OddStrings),
     };
