@@ -21,7 +21,7 @@ namespace Shop.Tests.Hardening;
 [Collection(ShopCollection.Name)]
 public sealed partial class FuzzTests(ShopFixture fixture, ITestOutputHelper output)
 {
-    public const int DefaultRequestsPerEndpoint = 150;
+    public const int DefaultRequestsPerEndpoint = 200;
     /// <summary>Static files are served by the framework from one middleware; two of them stand for the rest.</summary>
     private const int StaticAssetsFuzzed = 2;
     private const int Parallelism = 8;
@@ -55,7 +55,7 @@ public sealed partial class FuzzTests(ShopFixture fixture, ITestOutputHelper out
             Timeout = TimeSpan.FromSeconds(60),
         };
 
-        var work = targets.SelectMany((endpoint, e) => Enumerable.Range(0, requestsPerEndpoint).Select(i => (endpoint, i, requestSeed: HashCode.Combine(seed, e, i))));
+        var work = targets.SelectMany((endpoint, e) => Enumerable.Range(0, requestsPerEndpoint).Select(i => (endpoint, i, requestSeed: RequestSeed(seed, e, i))));
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (job, ct) =>
         {
             var generator = new MalformedRequests(new Random(job.requestSeed));
@@ -154,6 +154,9 @@ public sealed partial class FuzzTests(ShopFixture fixture, ITestOutputHelper out
             ? null
             : $"{status} as {mediaType ?? "no content type"}, not application/problem+json: {Shorten(body)}";
     }
+
+    /// <summary>Not HashCode.Combine: that is salted per process, and a seed must replay the same requests in another run.</summary>
+    private static int RequestSeed(int seed, int endpoint, int request) => unchecked((seed * 1_000_003 + endpoint) * 1_000_003 + request);
 
     private static async Task<string> ReadPrefixAsync(HttpResponseMessage response)
     {
