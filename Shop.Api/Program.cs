@@ -17,6 +17,9 @@ app.UseForwardedHeaders();
 app.UseServedByHeader();
 app.UseRequestMetrics();
 app.UseDefaultProblemDetails();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseUtf8JsonOnly();
 
 app.MapPlatformApi();
 app.MapCatalogApi();

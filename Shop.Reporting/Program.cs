@@ -2,6 +2,7 @@ using Shop.Reporting;
 using Shop.Reporting.Access;
 using Shop.Reporting.Components;
 using Shop.Reporting.Reports;
+using Shop.ServiceDefaults.Endpoints;
 
 var builder = WebApplication.CreateBuilder(args);
 // The AppHost runs services from their build output in every environment, not only Development; this loads
@@ -13,9 +14,8 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-// A person in a browser gets the storefront's own not-found page rather than a ProblemDetails document.
-app.UseExceptionHandler();
-app.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true);
+// A person in a browser gets the site's own error page; scripts and other clients get ProblemDetails.
+app.UseErrorPagesForBrowsers("/status/{0}");
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Shop.ServiceDefaults.Endpoints;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -108,6 +109,7 @@ public static class Extensions
     {
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapEndpointInventory();
         return app;
     }
 

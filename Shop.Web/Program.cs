@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Endpoints;
 using Shop.Web;
 using Shop.Web.Cart;
 using Shop.Web.Components;
@@ -13,9 +14,8 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-// A person in a browser gets the storefront's own not-found page rather than a ProblemDetails document.
-app.UseExceptionHandler();
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+// A person in a browser gets the site's own error page; scripts and other clients get ProblemDetails.
+app.UseErrorPagesForBrowsers("/not-found");
 app.UseMiddleware<WaitingRoomGate>();
 app.UseAntiforgery();
 app.MapStaticAssets();

@@ -1,6 +1,8 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Shop.Api.Catalog;
+using Shop.Api.Platform;
 using Shop.Data;
 
 namespace Shop.Api.Admin;
@@ -16,11 +18,14 @@ public static class AdminCatalogApi
     {
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminOptions.Policy, null);
+        builder.Services.AddAuthorizationBuilder().AddPolicy(AdminOptions.Policy, policy => policy
+            .AddAuthenticationSchemes(AdminOptions.Policy).RequireAuthenticatedUser());
     }
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin").WithTags("Admin").AddEndpointFilter<AdminKeyFilter>();
+        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AdminOptions.Policy);
         admin.MapPut("/catalog/items/{id}", UpdateItem).WithName("UpdateCatalogItem");
         admin.MapSalesAdmin();
         return app;
@@ -72,9 +77,9 @@ public static class AdminCatalogApi
         {
             errors["stock"] = ["stock must be 0 or more."];
         }
-        if (update.Name is { } name && (string.IsNullOrWhiteSpace(name) || name.Trim().Length > 200))
+        if (update.Name is { } name && (string.IsNullOrWhiteSpace(name) || name.Trim().Length > 200 || !PlainText.IsPlain(name)))
         {
-            errors["name"] = ["name must be 1 to 200 characters and not blank."];
+            errors["name"] = ["name must be 1 to 200 characters, not blank, without control characters."];
         }
         return errors;
     }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Shop.Api.Catalog;
+using Shop.Api.Platform;
 using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Sales;
@@ -123,7 +124,8 @@ public static class AdminSalesApi
         }
         Check(saleId.Length is >= 1 and <= 64 && saleId.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'),
             "saleId", "saleId must be 1 to 64 characters: lower-case letters, digits and '-'.");
-        Check(!string.IsNullOrWhiteSpace(d.Name) && d.Name.Trim().Length <= 200, "name", "name is required, at most 200 characters.");
+        Check(!string.IsNullOrWhiteSpace(d.Name) && d.Name.Trim().Length <= 200 && PlainText.IsPlain(d.Name), "name",
+            "name is required, at most 200 characters, without control characters.");
         Check(d.StartsAt is not null, "startsAt", "startsAt is required, e.g. 2026-11-27T09:00:00Z.");
         Check(d.EndsAt is not null, "endsAt", "endsAt is required, e.g. 2026-11-27T21:00:00Z.");
         if (d is { StartsAt: { } start, EndsAt: { } end })

@@ -1,3 +1,5 @@
+using Shop.Api.Platform;
+
 namespace Shop.Api.Catalog;
 
 public static class CatalogApi
@@ -21,11 +23,11 @@ public static class CatalogApi
         var errors = new Dictionary<string, string[]>();
         var pageNumber = ParseInt(page, 1, nameof(page), 1, int.MaxValue / MaxPageSize, errors);
         var size = ParseInt(pageSize, 20, nameof(pageSize), 1, MaxPageSize, errors);
-        if (q is { Length: > MaxSearchLength })
+        if (q is { Length: > MaxSearchLength } || q is not null && !PlainText.IsPlain(q))
         {
-            errors[nameof(q)] = [$"q must be at most {MaxSearchLength} characters long."];
+            errors[nameof(q)] = [$"q must be at most {MaxSearchLength} characters long, without control characters."];
         }
-        if (category is { Length: > 64 })
+        if (category is { Length: > 64 } || category is not null && !PlainText.IsPlain(category))
         {
             errors[nameof(category)] = ["category must be a category slug (at most 64 characters)."];
         }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Shop.Api.Catalog;
+using Shop.Api.Platform;
 using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Orders;
@@ -158,13 +159,13 @@ public static class OrdersApi
             {
                 errors["customer.email"] = ["customer.email is required."];
             }
-            else if (email.Length > 254 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
+            else if (email.Length > 254 || !PlainText.IsPlain(email) || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
             {
                 errors["customer.email"] = ["customer.email must be an email address such as ana@example.com."];
             }
-            if (string.IsNullOrEmpty(name) || name.Length > 200)
+            if (string.IsNullOrEmpty(name) || name.Length > 200 || !PlainText.IsPlain(name))
             {
-                errors["customer.name"] = ["customer.name is required, at most 200 characters."];
+                errors["customer.name"] = ["customer.name is required, at most 200 characters, without control characters."];
             }
         }
 

@@ -14,6 +14,11 @@ public sealed record DayRange(DateOnly From, DateOnly To)
     public DateTimeOffset Start => new(From.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
     public DateTimeOffset End => new(To.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
+    /// <summary>Reports look at the shop's own years; far dates would overflow the arithmetic ("to" plus a day) before reaching the database.</summary>
+    public static readonly DateOnly Earliest = new(2000, 1, 1), Latest = new(2999, 12, 31);
+
+    public static string OutOfRangeProblem => $"Dates must be between {Earliest:yyyy-MM-dd} and {Latest:yyyy-MM-dd}.";
+
     public static DayRange? Parse(string? from, string? to, DateTimeOffset now, out string? problem)
     {
         problem = null;
@@ -23,6 +28,11 @@ public sealed record DayRange(DateOnly From, DateOnly To)
             || (!string.IsNullOrWhiteSpace(to) && !DateOnly.TryParse(to, System.Globalization.CultureInfo.InvariantCulture, out end)))
         {
             problem = "Dates must look like 2026-11-27.";
+            return null;
+        }
+        if (start < Earliest || end > Latest)
+        {
+            problem = OutOfRangeProblem;
             return null;
         }
         if (end < start)

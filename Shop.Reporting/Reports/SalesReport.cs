@@ -42,6 +42,12 @@ public sealed record SalesFilter(DateTimeOffset From, DateTimeOffset To, SalesGr
             problem = "Dates must look like 2026-11-27 or 2026-11-27T09:00Z.";
             return null;
         }
+        if (start < new DateTimeOffset(DayRange.Earliest.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
+            || end > new DateTimeOffset(DayRange.Latest.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero))
+        {
+            problem = DayRange.OutOfRangeProblem;
+            return null;
+        }
         if (end <= start)
         {
             problem = "\"to\" must be after \"from\".";

@@ -19,13 +19,21 @@ public sealed record CatalogCategory(string Slug, string Name, int ProductCount)
 public sealed class CatalogClient(HttpClient http)
 {
     public const int PageSize = 24;
+    /// <summary>The API refuses pages past int.MaxValue / 100 (its largest page size); a typed-in page number past it is simply empty.</summary>
+    private const int MaxPage = int.MaxValue / 100;
 
+    /// <remarks>Control characters in a search (a pasted <c>%00</c>) mean nothing to a shopper and are dropped, not sent on for a 400.</remarks>
     public Task<CatalogPage?> ListAsync(int page, string? search = null, string? category = null, int pageSize = PageSize) =>
         http.GetFromJsonAsync<CatalogPage>(
-            $"/api/catalog/items?page={page}&pageSize={pageSize}&q={Uri.EscapeDataString(search ?? "")}&category={Uri.EscapeDataString(category ?? "")}");
+            $"/api/catalog/items?page={Math.Clamp(page, 1, MaxPage)}&pageSize={pageSize}&q={Uri.EscapeDataString(WithoutControls(search))}&category={Uri.EscapeDataString(WithoutControls(category))}");
 
+    /// <returns>Null when there is no such product; ids below 1 never name one, so they are not sent to the API (which refuses them).</returns>
     public async Task<CatalogItemDetail?> FindAsync(int id)
     {
+        if (id < 1)
+        {
+            return null;
+        }
         using var response = await http.GetAsync($"/api/catalog/items/{id}");
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -34,6 +42,8 @@ public sealed class CatalogClient(HttpClient http)
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<CatalogItemDetail>();
     }
+
+    private static string WithoutControls(string? text) => string.Concat((text ?? "").Where(c => !char.IsControl(c)));
 
     public async Task<IReadOnlyList<CatalogCategory>> CategoriesAsync() =>
         await http.GetFromJsonAsync<List<CatalogCategory>>("/api/catalog/categories") ?? [];

@@ -56,6 +56,8 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
                 environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
                 environment["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
                 environment["OTEL_BSP_SCHEDULE_DELAY"] = "1000";
+                // GET /_endpoints: the hardening tests enumerate every endpoint from it; off outside tests.
+                environment["Shop__Diagnostics__EndpointInventory"] = "true";
             }));
         }
         // Resource output goes to files (see ResourceLogFiles); the test log keeps only the AppHost's own errors.
