@@ -14,6 +14,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 // A person in a browser gets the storefront's own not-found page rather than a ProblemDetails document.
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseMiddleware<WaitingRoomGate>();
