@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Shop.ServiceDefaults.Security;
 using Shop.Staff;
@@ -56,8 +57,14 @@ public static class StaffAccess
 
     /// <summary>Sign-out is a form post (with its antiforgery token), so no link or image on another site can sign staff out.</summary>
     public static void MapStaffAccess(this IEndpointRouteBuilder app) =>
-        app.MapPost("/logout", async (SignInManager<StaffUser> signIn) =>
+        app.MapPost("/logout", async Task<Results<RedirectHttpResult, ProblemHttpResult>> (HttpContext context, SignInManager<StaffUser> signIn) =>
             {
+                // UseAntiforgery only records its verdict; an endpoint that binds no form must act on it itself.
+                if (context.Features.Get<Microsoft.AspNetCore.Antiforgery.IAntiforgeryValidationFeature>() is { IsValid: false })
+                {
+                    return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid antiforgery token",
+                        detail: "Sign out with the form on the page.");
+                }
                 await signIn.SignOutAsync();
                 return TypedResults.LocalRedirect(LoginPath);
             })

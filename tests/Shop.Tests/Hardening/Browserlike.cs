@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using Shop.Tests.Infrastructure;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 
@@ -69,6 +71,17 @@ public static partial class Browserlike
         Assert.True(match.Success, "The page has no antiforgery token.");
         return WebUtility.HtmlDecode(match.Groups[1].Value);
     }
+
+    /// <summary>A product page with the add-to-cart form (shown only while the product is in stock) and its antiforgery token.</summary>
+    public static async Task<string> ProductPagePathAsync(TestShop shop)
+    {
+        using var edge = shop.EdgeClient();
+        var page = await edge.GetFromJsonAsync<CatalogPage>("/api/catalog/items?page=1&pageSize=100");
+        return $"/product/{page!.Items.First(i => i.InStock).Id}";
+    }
+
+    private sealed record CatalogPage(IReadOnlyList<CatalogEntry> Items);
+    private sealed record CatalogEntry(int Id, bool InStock);
 
     /// <summary>A Cookie header made from the cookies a response set.</summary>
     public static string CookieHeader(params IEnumerable<SetCookie> cookies) => string.Join("; ", cookies.Select(c => $"{c.Name}={c.Value}"));

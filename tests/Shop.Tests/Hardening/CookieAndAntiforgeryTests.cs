@@ -22,7 +22,7 @@ public sealed class CookieAndAntiforgeryTests(ShopFixture fixture)
     {
         using var client = Browserlike.Client(Edge(https));
 
-        using var page = await client.GetAsync("/product/1");
+        using var page = await client.GetAsync(await Browserlike.ProductPagePathAsync(shop));
         var antiforgery = SetCookie.Single(page, ".AspNetCore.Antiforgery.");
         using var add = await PostFormAsync(client, "/cart/add", [antiforgery], new()
         {

@@ -42,7 +42,7 @@ public sealed class EdgeSecurityTests(ShopFixture fixture)
     public async Task Edge_replaces_a_forged_scheme_so_cookies_over_http_are_not_marked_Secure()
     {
         using var client = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.EdgeHttp}"));
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/product/1");
+        using var request = new HttpRequestMessage(HttpMethod.Get, await Browserlike.ProductPagePathAsync(shop));
         request.Headers.Add("X-Forwarded-Proto", "https");
         request.Headers.Add("Forwarded", "proto=https;for=203.0.113.9");
 
