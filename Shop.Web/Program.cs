@@ -13,8 +13,8 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-// A person in a browser gets the storefront's own not-found page rather than a ProblemDetails document.
 app.UseForwardedHeaders();
+// A person in a browser gets the storefront's own not-found page rather than a ProblemDetails document.
 app.UseExceptionHandler();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseMiddleware<WaitingRoomGate>();
