@@ -45,9 +45,6 @@ public static class Extensions
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddRazorComponents();
         builder.Services.AddExceptionHandler<ApiUnavailableHandler>();
-        // A form post without a valid antiforgery token (or with a body that cannot be read) is the client's fault: 400, not 500.
-        builder.Services.Configure<ExceptionHandlerOptions>(options =>
-            options.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         builder.Services.AddProblemDetails();
     }
 }
