@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.RegularExpressions;
 using Shop.Tests.Infrastructure;
 
 namespace Shop.Tests.Hardening;
 
 /// <summary>The limits are the AppHost's defaults (Shop:RateLimits), which the test shop keeps.</summary>
 [Collection(ShopCollection.Name)]
-public sealed class RateLimitTests(ShopFixture fixture)
+public sealed partial class RateLimitTests(ShopFixture fixture)
 {
     private const int OrdersPerMinute = 120;
     private const int LoginsPerAddressPerMinute = 20;
@@ -42,6 +43,42 @@ public sealed class RateLimitTests(ShopFixture fixture)
         {
             instances.ForEach(i => i.Dispose());
         }
+    }
+
+    [Fact]
+    public async Task A_shopper_address_over_the_order_limit_gets_429_at_the_storefront_checkout_and_no_order()
+    {
+        var address = Browserlike.NewSourceAddress();
+        using var storefront = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.EdgeHttp}"), address);
+        using var product = await storefront.GetAsync(await Browserlike.ProductPagePathAsync(shop));
+        var antiforgery = SetCookie.Single(product, ".AspNetCore.Antiforgery.");
+        using var add = await PostFormAsync(storefront, "/cart/add", [antiforgery], new()
+        {
+            ["__RequestVerificationToken"] = Browserlike.AntiforgeryToken(await product.Content.ReadAsStringAsync()),
+            ["productId"] = "1",
+        });
+        var cookies = new[] { antiforgery, SetCookie.Single(add, "shop.cart") };
+        using var checkout = await GetAsync(storefront, "/checkout", cookies);
+        var page = await checkout.Content.ReadAsStringAsync();
+        var idempotencyKey = CheckoutKey().Match(page).Groups[1].Value;
+        using var api = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.ApiBase}"));
+        for (var i = 0; i < OrdersPerMinute; i++)
+        {
+            using var spent = await PostOrderAsync(api, address);
+        }
+
+        using var limited = await PostFormAsync(storefront, "/checkout", cookies, new()
+        {
+            ["__RequestVerificationToken"] = Browserlike.AntiforgeryToken(page),
+            ["_handler"] = "checkout", ["Form.IdempotencyKey"] = idempotencyKey, ["Form.Email"] = "ana@example.com", ["Form.Name"] = "Ana",
+        });
+
+        await AssertTooManyAsync(limited, "text/html");
+        Assert.Contains("Too many orders came from your network address", await limited.Content.ReadAsStringAsync());
+        await using var db = Npgsql.NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
+        await using var orders = db.CreateCommand("SELECT count(*) FROM orders WHERE idempotency_key = $1");
+        orders.Parameters.AddWithValue(idempotencyKey);
+        Assert.Equal(0L, (long)(await orders.ExecuteScalarAsync())!);
     }
 
     [Fact]
@@ -101,6 +138,23 @@ public sealed class RateLimitTests(ShopFixture fixture)
         request.Headers.Add("Cookie", Browserlike.CookieHeader(antiforgery));
         return await client.SendAsync(request);
     }
+
+    private static async Task<HttpResponseMessage> GetAsync(HttpClient client, string path, IEnumerable<SetCookie> cookies)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", Browserlike.CookieHeader(cookies));
+        return await client.SendAsync(request);
+    }
+
+    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string path, IEnumerable<SetCookie> cookies, Dictionary<string, string> fields)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("Cookie", Browserlike.CookieHeader(cookies));
+        return await client.SendAsync(request);
+    }
+
+    [GeneratedRegex("name=\"Form.IdempotencyKey\"[^>]*value=\"([^\"]+)\"")]
+    private static partial Regex CheckoutKey();
 
     private static async Task AssertTooManyAsync(HttpResponseMessage response, string mediaType)
     {
