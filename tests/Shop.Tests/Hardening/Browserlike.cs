@@ -83,6 +83,20 @@ public static partial class Browserlike
     private sealed record CatalogPage(IReadOnlyList<CatalogEntry> Items);
     private sealed record CatalogEntry(int Id, bool InStock);
 
+    public static async Task<HttpResponseMessage> GetWithCookiesAsync(this HttpClient client, string path, IEnumerable<SetCookie> cookies)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", CookieHeader(cookies));
+        return await client.SendAsync(request);
+    }
+
+    public static async Task<HttpResponseMessage> PostFormAsync(this HttpClient client, string path, IEnumerable<SetCookie> cookies, Dictionary<string, string> fields)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("Cookie", CookieHeader(cookies));
+        return await client.SendAsync(request);
+    }
+
     /// <summary>A Cookie header made from the cookies a response set.</summary>
     public static string CookieHeader(params IEnumerable<SetCookie> cookies) => string.Join("; ", cookies.Select(c => $"{c.Name}={c.Value}"));
 

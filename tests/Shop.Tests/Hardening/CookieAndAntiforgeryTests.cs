@@ -24,7 +24,7 @@ public sealed class CookieAndAntiforgeryTests(ShopFixture fixture)
 
         using var page = await client.GetAsync(await Browserlike.ProductPagePathAsync(shop));
         var antiforgery = SetCookie.Single(page, ".AspNetCore.Antiforgery.");
-        using var add = await PostFormAsync(client, "/cart/add", [antiforgery], new()
+        using var add = await client.PostFormAsync("/cart/add", [antiforgery], new()
         {
             ["__RequestVerificationToken"] = Browserlike.AntiforgeryToken(await page.Content.ReadAsStringAsync()),
             ["productId"] = "1",
@@ -87,7 +87,7 @@ public sealed class CookieAndAntiforgeryTests(ShopFixture fixture)
         using var page = await client.GetAsync("/login");
         var antiforgery = SetCookie.Single(page, ".AspNetCore.Antiforgery.");
 
-        using var signIn = await PostFormAsync(client, "/login", [antiforgery], new()
+        using var signIn = await client.PostFormAsync("/login", [antiforgery], new()
         {
             ["__RequestVerificationToken"] = Browserlike.AntiforgeryToken(await page.Content.ReadAsStringAsync()),
             ["_handler"] = "login",
@@ -120,7 +120,7 @@ public sealed class CookieAndAntiforgeryTests(ShopFixture fixture)
             ("/checkout", new() { ["_handler"] = "checkout", ["Form.IdempotencyKey"] = idempotencyKey, ["Form.Email"] = "ana@example.com", ["Form.Name"] = "Ana" }),
         })
         {
-            using var response = await PostFormAsync(client, path, [cartCookie], fields);
+            using var response = await client.PostFormAsync(path, [cartCookie], fields);
             Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"POST {path} without a token answered {(int)response.StatusCode}.");
         }
 
@@ -147,12 +147,5 @@ public sealed class CookieAndAntiforgeryTests(ShopFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, login.StatusCode);
         using var stillSignedIn = await staff.Http.GetAsync("/reports/sales");
         Assert.Equal(HttpStatusCode.OK, stillSignedIn.StatusCode);
-    }
-
-    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string path, IEnumerable<SetCookie> cookies, Dictionary<string, string> fields)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
-        request.Headers.Add("Cookie", Browserlike.CookieHeader(cookies));
-        return await client.SendAsync(request);
     }
 }

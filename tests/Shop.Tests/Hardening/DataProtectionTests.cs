@@ -29,12 +29,7 @@ public sealed class DataProtectionTests(ShopFixture fixture)
         await shop.StopAsync("web");
         await shop.StartAgainAsync("web");
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/cart/add")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token, ["productId"] = "1" }),
-        };
-        request.Headers.Add("Cookie", Browserlike.CookieHeader(antiforgery));
-        using var add = await client.SendAsync(request);
+        using var add = await client.PostFormAsync("/cart/add", [antiforgery], new() { ["__RequestVerificationToken"] = token, ["productId"] = "1" });
         Assert.Equal(HttpStatusCode.Redirect, add.StatusCode);
         Assert.Equal("/cart", add.Headers.Location?.OriginalString);
     }

@@ -52,13 +52,13 @@ public sealed partial class RateLimitTests(ShopFixture fixture)
         using var storefront = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.EdgeHttp}"), address);
         using var product = await storefront.GetAsync(await Browserlike.ProductPagePathAsync(shop));
         var antiforgery = SetCookie.Single(product, ".AspNetCore.Antiforgery.");
-        using var add = await PostFormAsync(storefront, "/cart/add", [antiforgery], new()
+        using var add = await storefront.PostFormAsync("/cart/add", [antiforgery], new()
         {
             ["__RequestVerificationToken"] = Browserlike.AntiforgeryToken(await product.Content.ReadAsStringAsync()),
             ["productId"] = "1",
         });
         var cookies = new[] { antiforgery, SetCookie.Single(add, "shop.cart") };
-        using var checkout = await GetAsync(storefront, "/checkout", cookies);
+        using var checkout = await storefront.GetWithCookiesAsync("/checkout", cookies);
         var page = await checkout.Content.ReadAsStringAsync();
         var idempotencyKey = CheckoutKey().Match(page).Groups[1].Value;
         using var api = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.ApiBase}"));
@@ -67,7 +67,7 @@ public sealed partial class RateLimitTests(ShopFixture fixture)
             using var spent = await PostOrderAsync(api, address);
         }
 
-        using var limited = await PostFormAsync(storefront, "/checkout", cookies, new()
+        using var limited = await storefront.PostFormAsync("/checkout", cookies, new()
         {
             ["__RequestVerificationToken"] = Browserlike.AntiforgeryToken(page),
             ["_handler"] = "checkout", ["Form.IdempotencyKey"] = idempotencyKey, ["Form.Email"] = "ana@example.com", ["Form.Name"] = "Ana",
@@ -127,30 +127,11 @@ public sealed partial class RateLimitTests(ShopFixture fixture)
     {
         using var page = await client.GetAsync("/login");
         var antiforgery = SetCookie.Single(page, ".AspNetCore.Antiforgery.");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/login")
+        return await client.PostFormAsync("/login", [antiforgery], new()
         {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["__RequestVerificationToken"] = Browserlike.AntiforgeryToken(await page.Content.ReadAsStringAsync()),
-                ["_handler"] = "login", ["Input.Email"] = email, ["Input.Password"] = "not the password at all",
-            }),
-        };
-        request.Headers.Add("Cookie", Browserlike.CookieHeader(antiforgery));
-        return await client.SendAsync(request);
-    }
-
-    private static async Task<HttpResponseMessage> GetAsync(HttpClient client, string path, IEnumerable<SetCookie> cookies)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add("Cookie", Browserlike.CookieHeader(cookies));
-        return await client.SendAsync(request);
-    }
-
-    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string path, IEnumerable<SetCookie> cookies, Dictionary<string, string> fields)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
-        request.Headers.Add("Cookie", Browserlike.CookieHeader(cookies));
-        return await client.SendAsync(request);
+            ["__RequestVerificationToken"] = Browserlike.AntiforgeryToken(await page.Content.ReadAsStringAsync()),
+            ["_handler"] = "login", ["Input.Email"] = email, ["Input.Password"] = "not the password at all",
+        });
     }
 
     [GeneratedRegex("name=\"Form.IdempotencyKey\"[^>]*value=\"([^\"]+)\"")]
