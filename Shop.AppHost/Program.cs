@@ -22,6 +22,10 @@ var migrations = builder.AddProject<Projects.Shop_MigrationService>("migrations"
 var adminKey = builder.AddParameter("admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 // Signs waiting-room tickets and admissions; the API issues them, the storefront and the order workers check them.
 var waitingRoomKey = builder.AddParameter("waitingroom-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+// Encrypts the storefront's and the reports' Data Protection keys (cookies, antiforgery tokens) where they are stored, in Redis.
+var dataProtectionKey = builder.AddParameter("dataprotection-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+// The storefront reaches the edge over loopback, so its checkout calls reach the API from this address.
+const string storefrontAddress = "127.0.0.1";
 
 var apis = Enumerable.Range(1, settings.ApiReplicas)
     .Select(instance => builder.AddService<Projects.Shop_Api>($"api-{instance}", settings.Ports.ApiBase + instance - 1)
@@ -31,12 +35,15 @@ var apis = Enumerable.Range(1, settings.ApiReplicas)
         .WithConnection(infrastructure.Blobs)
         .WithEnvironment("Admin__Key", adminKey)
         .WithWaitingRoom(waitingRoomKey, settings.WaitingRoom)
+        .WithOrderRateLimit(settings.RateLimits, storefrontAddress)
         .WaitForCompletion(migrations))
     .ToList();
 
 var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web)
     .WithConnection(infrastructure.Redis)
-    .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey);
+    .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
+    .WithDataProtectionKey(dataProtectionKey)
+    .WithOrderRateLimit(settings.RateLimits);
 
 for (var instance = 1; instance <= settings.OrderWorkers; instance++)
 {
@@ -51,6 +58,10 @@ builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reportin
     .WithConnection(infrastructure.Replica, budget.ReplicaPool)
     // Staff accounts only: every BI query goes to the replica.
     .WithConnection(infrastructure.Primary, budget.StaffPool)
+    // Sign-in limits and the Data Protection key ring.
+    .WithConnection(infrastructure.Redis)
+    .WithDataProtectionKey(dataProtectionKey)
+    .WithLoginRateLimit(settings.RateLimits)
     .WaitForCompletion(migrations);
 
 var edge = builder.AddEdge(settings, web, apis, infrastructure.Blobs, infrastructure.EdgeUpstreams);

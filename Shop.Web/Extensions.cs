@@ -4,6 +4,7 @@ using Shop.Web.Orders;
 using Shop.Web.Platform;
 using Shop.Web.WaitingRoom;
 using Shop.Messaging;
+using Shop.ServiceDefaults.Security;
 
 namespace Shop.Web;
 
@@ -28,6 +29,21 @@ public static class Extensions
             options.AsyncTimeout = 500;
         });
         builder.Services.AddSingleton<CartStore>();
+        builder.Services.AddSingleton<SharedRateLimiter>();
+        builder.Services.AddOptions<CheckoutLimitOptions>().BindConfiguration(CheckoutLimitOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<CheckoutLimit>();
+        builder.AddSharedDataProtection("shop-web");
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            // The edge sends X-Frame-Options DENY (and frame-ancestors 'none') on every response; a second, laxer copy would contradict it.
+            options.SuppressXFrameOptionsHeader = true;
+        });
+        // The edge (on loopback, a known proxy by default) replaces both: the shopper's address for the checkout limit,
+        // and the scheme, so cookies are Secure when the shopper came over https.
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+            options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddRazorComponents();
         builder.Services.AddExceptionHandler<ApiUnavailableHandler>();

@@ -13,4 +13,14 @@ public sealed class OrderOptions
     /// <summary>What a 503 tells the client to wait before trying again (with the same Idempotency-Key).</summary>
     [Range(1, 300)]
     public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>Order requests one client address may send per minute, counted across all instances.</summary>
+    [Range(1, 1_000_000)]
+    public int RateLimitPerMinute { get; set; } = 60;
+
+    /// <summary>
+    /// Client addresses the limit does not count: the storefront's, whose checkout calls carry every shopper's order
+    /// (the storefront applies the same limit to each shopper's address itself).
+    /// </summary>
+    public string[] RateLimitExempt { get; set; } = [];
 }

@@ -8,6 +8,7 @@ using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Orders;
 using Shop.Messaging;
+using Shop.ServiceDefaults.Security;
 
 namespace Shop.Api.Orders;
 
@@ -20,6 +21,7 @@ public static class OrdersApi
         builder.Services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<OrderPublisher>();
+        builder.Services.AddSingleton<SharedRateLimiter>();
         builder.Services.AddSingleton<OrderMetrics>();
         builder.Services.AddHostedService<OrderBacklogMonitor>();
         builder.Services.AddScoped<OrderIntake>();
@@ -34,12 +36,14 @@ public static class OrdersApi
     }
 
     public static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>> PlaceOrder(
-        HttpRequest request, OrderIntake intake, AdmissionGate gate, IOptions<OrderOptions> options, OrderMetrics metrics, CancellationToken cancellationToken)
+        HttpRequest request, OrderIntake intake, AdmissionGate gate, SharedRateLimiter limiter, IOptions<OrderOptions> options, OrderMetrics metrics,
+        CancellationToken cancellationToken)
     {
-        var answer = await PlaceAsync(request, intake, gate, options, cancellationToken);
+        var answer = await LimitedAsync(request, limiter, options.Value) ?? await PlaceAsync(request, intake, gate, options, cancellationToken);
         metrics.Answered(answer.Result switch
         {
             Accepted<OrderAccepted> => "accepted",
+            ProblemHttpResult { StatusCode: StatusCodes.Status429TooManyRequests } => "rate_limited",
             ValidationProblem => "invalid",
             ProblemHttpResult { StatusCode: StatusCodes.Status403Forbidden } => "admission_refused",
             ProblemHttpResult { StatusCode: StatusCodes.Status422UnprocessableEntity } => "key_reused",
@@ -47,6 +51,21 @@ public static class OrdersApi
             _ => "invalid",
         });
         return answer;
+    }
+
+    /// <summary>Counted before anything is read, so a flood of bad requests costs one Redis call each and writes nothing.</summary>
+    private static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>?> LimitedAsync(
+        HttpRequest request, SharedRateLimiter limiter, OrderOptions options)
+    {
+        var client = (request.HttpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None).ToString();
+        if (options.RateLimitExempt.Contains(client)
+            || await limiter.AcquireAsync("orders", client, RateLimit.PerMinute(options.RateLimitPerMinute)) is not { } wait)
+        {
+            return null;
+        }
+        SharedRateLimiter.SetRetryAfter(request.HttpContext.Response, wait);
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many orders",
+            detail: $"More than {options.RateLimitPerMinute} orders a minute came from your network address. Try again in {SharedRateLimiter.RetryAfterSeconds(wait)} seconds with the same {IdempotencyKeyHeader}.");
     }
 
     /// <remarks>The body is read by hand so that malformed JSON gets a 400 naming where it broke.</remarks>

@@ -22,14 +22,41 @@ public static class EdgeConfig
 
     /// <summary>
     /// Written into every proxying location: nginx inherits proxy_set_header from the server block only into
-    /// locations that set none of their own, and each location here sets Connection. X-Forwarded-For is replaced,
-    /// not appended to, so a client cannot forge the address that per-IP limits behind the edge count. Host stays
-    /// nginx's default (the upstream's name), which lets proxy_redirect turn the storefront's redirects back into
-    /// the address the browser used, port and scheme included.
+    /// locations that set none of their own, and each location here sets Connection. X-Forwarded-For and
+    /// X-Real-IP are replaced, not appended to, so a client cannot forge the address that per-IP limits behind the
+    /// edge count; the other forwarding headers a client might send are dropped (an empty value removes a header).
+    /// Host stays nginx's default (the upstream's name), which lets proxy_redirect turn the storefront's redirects
+    /// back into the address the browser used, port and scheme included.
     /// </summary>
     private const string Forwarded = """
                             proxy_set_header X-Forwarded-For $remote_addr;
+                            proxy_set_header X-Real-IP $remote_addr;
                             proxy_set_header X-Forwarded-Proto $scheme;
+                            proxy_set_header X-Forwarded-Host "";
+                            proxy_set_header X-Forwarded-Port "";
+                            proxy_set_header X-Forwarded-Prefix "";
+                            proxy_set_header Forwarded "";
+            """;
+
+    /// <summary>
+    /// The storefront is static server rendering plus a few same-origin scripts, so nothing inline runs and nothing
+    /// loads from elsewhere. Styles allow inline because Blazor may set style attributes on what it renders.
+    /// </summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
+        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+    /// <summary>
+    /// On every response, errors included (<c>always</c>). Written into the server block and again into each location
+    /// with an add_header of its own: nginx drops the server's add_header lines in such a location. HSTS goes out
+    /// over https only (an empty value sends no header); browsers ignore it over http anyway.
+    /// </summary>
+    private const string SecurityHeaders = $"""
+                        add_header Strict-Transport-Security $hsts always;
+                        add_header Content-Security-Policy "{ContentSecurityPolicy}" always;
+                        add_header X-Content-Type-Options nosniff always;
+                        add_header X-Frame-Options DENY always;
+                        add_header Referrer-Policy strict-origin-when-cross-origin always;
             """;
 
     public static string Generate(EdgeLayout edge)
@@ -68,6 +95,11 @@ public static class EdgeConfig
 
                 proxy_cache_path {{state}}/cdn-cache levels=1:2 keys_zone=cdn:20m max_size=2g inactive=7d use_temp_path=off;
 
+                map $scheme $hsts {
+                    https   "max-age=31536000";
+                    default "";
+                }
+
                 map $http_upgrade $connection_upgrade {
                     default upgrade;
                     ''      close;
@@ -95,6 +127,7 @@ public static class EdgeConfig
                     ssl_certificate_key {{edge.CertificateKeyFile}};
 
                     proxy_http_version 1.1;
+            {{SecurityHeaders}}
 
                     location = {{HealthPath}} {
                         default_type text/plain;
@@ -138,6 +171,7 @@ public static class EdgeConfig
                         proxy_hide_header x-ms-version;
                         add_header X-Cache-Status $upstream_cache_status always;
                         add_header Cache-Control "public, max-age=31536000, immutable" always;
+            {{SecurityHeaders}}
                     }
 
                     location / {

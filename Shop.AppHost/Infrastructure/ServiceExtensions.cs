@@ -19,4 +19,21 @@ public static class ServiceExtensions
             .WithEnvironment("WaitingRoom__JoinLimit", settings.JoinLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("WaitingRoom__JoinLimitWindow", TimeSpan.FromSeconds(settings.JoinLimitWindowSeconds).ToString("c"))
             .WithEnvironment("WaitingRoom__BacklogThreshold", settings.BacklogThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>The per-address order limit; the storefront's checkout calls (all from its own address) are counted by the storefront instead.</summary>
+    public static IResourceBuilder<ProjectResource> WithOrderRateLimit(
+        this IResourceBuilder<ProjectResource> service, RateLimitSettings settings, string? storefrontAddress = null)
+    {
+        service.WithEnvironment("Orders__RateLimitPerMinute", settings.OrdersPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return storefrontAddress is null ? service : service.WithEnvironment("Orders__RateLimitExempt__0", storefrontAddress);
+    }
+
+    public static IResourceBuilder<ProjectResource> WithLoginRateLimit(this IResourceBuilder<ProjectResource> service, RateLimitSettings settings) =>
+        service.WithEnvironment("Staff__LoginLimit__PerAddressPerMinute", settings.LoginsPerAddressPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Staff__LoginLimit__PerAccountPerMinute", settings.LoginsPerAccountPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>The secret that encrypts the service's Data Protection key ring at rest (the ring itself lives in Redis).</summary>
+    public static IResourceBuilder<ProjectResource> WithDataProtectionKey(
+        this IResourceBuilder<ProjectResource> service, IResourceBuilder<ParameterResource> key) =>
+        service.WithEnvironment("DataProtection__Key", key);
 }

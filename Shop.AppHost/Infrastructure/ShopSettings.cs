@@ -36,6 +36,25 @@ public sealed class ShopSettings
 
     [Required]
     public DatabaseSettings Database { get; set; } = new();
+
+    [Required]
+    public RateLimitSettings RateLimits { get; set; } = new();
+}
+
+/// <summary>Per-minute limits counted in Redis, so all instances of a service share one count (joins: <see cref="WaitingRoomSettings"/>).</summary>
+public sealed class RateLimitSettings
+{
+    /// <summary>
+    /// Orders per client address, at the API and at the storefront's checkout alike (one count). Generous: the load
+    /// test puts up to 60 shoppers on one address, each ordering once and retrying on 5xx.
+    /// </summary>
+    [Range(1, 1_000_000)] public int OrdersPerMinute { get; set; } = 120;
+
+    /// <summary>Staff sign-in attempts per client address.</summary>
+    [Range(1, 100_000)] public int LoginsPerAddressPerMinute { get; set; } = 20;
+
+    /// <summary>Staff sign-in attempts per account, from any address.</summary>
+    [Range(1, 100_000)] public int LoginsPerAccountPerMinute { get; set; } = 10;
 }
 
 /// <summary>Postgres connection limits; <see cref="ConnectionBudget"/> sizes every service's pool from them.</summary>

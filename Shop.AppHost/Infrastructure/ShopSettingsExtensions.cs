@@ -13,6 +13,7 @@ public static class ShopSettingsExtensions
         Validate(settings.Ports);
         Validate(settings.WaitingRoom);
         Validate(settings.Database);
+        Validate(settings.RateLimits);
         if (settings.Infrastructure == InfrastructureMode.Auto)
         {
             settings.Infrastructure = ContainerRuntimeAnswers() ? InfrastructureMode.Containers : InfrastructureMode.Local;

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Shop.ServiceDefaults.Security;
 using Shop.Staff;
 
 namespace Shop.Reporting.Access;
@@ -37,12 +39,32 @@ public static class StaffAccess
             .AddPolicy(StaffPolicy, policy => policy.RequireRole(StaffRoles.Staff, StaffRoles.Admin))
             .AddPolicy(AdminPolicy, policy => policy.RequireRole(StaffRoles.Admin));
         builder.Services.AddCascadingAuthenticationState();
+        builder.AddRedisClient("redis", configureOptions: options =>
+        {
+            // A dead Redis must not stall sign-in: the limit then lets attempts through (Identity's lockout still counts).
+            options.AbortOnConnectFail = false;
+            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
+            options.AsyncTimeout = 1000;
+        });
+        builder.Services.AddSingleton<SharedRateLimiter>();
+        builder.Services.AddOptions<LoginLimitOptions>().BindConfiguration(LoginLimitOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<LoginLimit>();
+        // The sign-in cookie and antiforgery tokens stay valid across restarts and instances.
+        builder.AddSharedDataProtection("shop-reporting");
+        builder.Services.AddAntiforgery(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
     }
 
     /// <summary>Sign-out is a form post (with its antiforgery token), so no link or image on another site can sign staff out.</summary>
     public static void MapStaffAccess(this IEndpointRouteBuilder app) =>
-        app.MapPost("/logout", async (SignInManager<StaffUser> signIn) =>
+        app.MapPost("/logout", async Task<Results<RedirectHttpResult, ProblemHttpResult>> (HttpContext context, SignInManager<StaffUser> signIn) =>
             {
+                // UseAntiforgery only records its verdict; an endpoint that binds no form must act on it itself.
+                if (context.Features.Get<Microsoft.AspNetCore.Antiforgery.IAntiforgeryValidationFeature>() is { IsValid: false })
+                {
+                    return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid antiforgery token",
+                        detail: "Sign out with the form on the page.");
+                }
                 await signIn.SignOutAsync();
                 return TypedResults.LocalRedirect(LoginPath);
             })

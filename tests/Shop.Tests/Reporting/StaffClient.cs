@@ -10,10 +10,11 @@ namespace Shop.Tests.Reporting;
 /// <summary>A browser-like client of the staff reports: a cookie jar, no automatic redirects, forms posted with their antiforgery token.</summary>
 public sealed partial class StaffClient(TestShop shop) : IDisposable
 {
-    private readonly CookieContainer cookies = new();
     private HttpClient? http;
 
-    public HttpClient Http => http ??= new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false })
+    public CookieContainer Cookies { get; } = new();
+
+    public HttpClient Http => http ??= new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false })
     {
         BaseAddress = new Uri($"http://localhost:{shop.Ports.Reporting}"),
     };

@@ -23,6 +23,15 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
                 failed.Add($"{response.Status} {response.Url}");
             }
         };
+        // The edge's Content-Security-Policy must not block anything the storefront does (Chromium reports it on the console).
+        var blocked = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                blocked.Add(message.Text);
+            }
+        };
 
         await page.GotoAsync($"http://localhost:{shop.Ports.EdgeHttp}/");
         Assert.True(await page.Locator(".product-card").CountAsync() >= 12);
@@ -46,6 +55,7 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
             "img => img.complete ? img.naturalWidth : new Promise(done => { img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })");
         Assert.True(naturalWidth > 0, "The product image did not load.");
         Assert.Empty(failed);
+        Assert.Empty(blocked);
     }
 
     [Fact]

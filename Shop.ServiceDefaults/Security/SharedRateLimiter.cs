@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Shop.ServiceDefaults.Security;
+
+/// <summary>How many attempts one key (a client address, an account) may make per window.</summary>
+public readonly record struct RateLimit(int PermitLimit, TimeSpan Window)
+{
+    public static RateLimit PerMinute(int permitLimit) => new(permitLimit, TimeSpan.FromMinutes(1));
+}
+
+/// <summary>
+/// Fixed-window counts in Redis, one Lua call per attempt, so every instance of a service shares each count. With
+/// Redis unreachable it lets the attempt through: a limit must not take the shop down with Redis.
+/// </summary>
+public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<SharedRateLimiter> logger)
+{
+    // KEYS: the counter. ARGV: window ms, limit. Returns 0 when allowed, else the ms until the window ends.
+    private const string Script = """
+        local n = redis.call('INCR', KEYS[1])
+        if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+        if n > tonumber(ARGV[2]) then return math.max(redis.call('PTTL', KEYS[1]), 1) end
+        return 0
+        """;
+
+    /// <returns>Null when the attempt may go ahead; otherwise how long to wait.</returns>
+    public async Task<TimeSpan?> AcquireAsync(string name, string partition, RateLimit limit)
+    {
+        try
+        {
+            var waitMs = (long)await redis.GetDatabase().ScriptEvaluateAsync(Script,
+                [$"ratelimit:{name}:{partition}"], [(long)limit.Window.TotalMilliseconds, limit.PermitLimit]);
+            return waitMs > 0 ? TimeSpan.FromMilliseconds(waitMs) : null;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning(e, "Rate limit {Name} not checked: Redis did not answer", name);
+            return null;
+        }
+    }
+
+    /// <summary>Whole seconds for a <c>Retry-After</c> header, rounded up.</summary>
+    public static string RetryAfterSeconds(TimeSpan wait) => ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static void SetRetryAfter(HttpResponse response, TimeSpan wait) => response.Headers.RetryAfter = RetryAfterSeconds(wait);
+}
