@@ -18,7 +18,9 @@ public static class ErrorResponses
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseWhen(context => AcceptsHtml(context.Request),
+        // Only a page visit is re-executed as the error page: a refused form post re-run as a page would be checked for
+        // its antiforgery token a second time, which throws (a 500 in place of the 400).
+        app.UseWhen(context => AcceptsHtml(context.Request) && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)),
             browser => browser.UseStatusCodePagesWithReExecute(pathFormat, createScopeForStatusCodePages: true));
         app.UseWhen(context => !AcceptsHtml(context.Request) && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null,
             script => script.Use(ProblemDetailsForPageErrorsAsync));

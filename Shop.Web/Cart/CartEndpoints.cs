@@ -12,9 +12,7 @@ public static class CartEndpoints
 {
     public static IEndpointRouteBuilder MapCartEndpoints(this IEndpointRouteBuilder app)
     {
-        // A post refused before the handler (no antiforgery token, a form that does not bind) answers 400 as it is: re-executed
-        // as the not-found page, the same POST would be checked for its token a second time, which throws (a 500).
-        var cart = app.MapGroup("/cart").WithMetadata(new SkipStatusCodePagesAttribute());
+        var cart = app.MapGroup("/cart");
         cart.MapPost("/add", Add);
         cart.MapPost("/set", Set);
         return app;

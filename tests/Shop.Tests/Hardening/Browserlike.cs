@@ -37,6 +37,13 @@ public sealed record SetCookie(string Name, string Value, IReadOnlyDictionary<st
 /// </summary>
 public static partial class Browserlike
 {
+    /// <summary>Asks for HTML as a browser does, so the sites answer with their pages rather than problem details.</summary>
+    public static HttpClient AskingForHtml(this HttpClient client)
+    {
+        client.DefaultRequestHeaders.Accept.ParseAdd("text/html,application/xhtml+xml;q=0.9,*/*;q=0.8");
+        return client;
+    }
+
     public static HttpClient Client(Uri baseAddress, IPAddress? source = null) =>
         new(new SocketsHttpHandler
         {

@@ -57,7 +57,10 @@ public sealed class EdgeSecurityTests(ShopFixture fixture)
     {
         var config = EdgeConfig.Generate(new EdgeLayout(8080, 8443, "127.0.0.1", 5200, [5301], 10000, "/tmp/edge", "c.pem", "k.pem", RunAsRoot: false));
 
-        // Each proxying location (/api/ and /) must set all of them, since nginx passes on whatever a client sent otherwise.
+        // Each proxying location (/api/, /api/orders and /) must set all of them, since nginx passes on whatever a client
+        // sent otherwise.
+        var proxyingLocations = config.Split("proxy_pass http://api;").Length - 1 + config.Split("proxy_pass http://web;").Length - 1;
+        Assert.Equal(3, proxyingLocations);
         foreach (var line in new[]
         {
             "proxy_set_header X-Forwarded-For $remote_addr;", "proxy_set_header X-Real-IP $remote_addr;",
@@ -65,7 +68,7 @@ public sealed class EdgeSecurityTests(ShopFixture fixture)
             "proxy_set_header X-Forwarded-Port \"\";", "proxy_set_header X-Forwarded-Prefix \"\";", "proxy_set_header Forwarded \"\";",
         })
         {
-            Assert.Equal(2, config.Split(line).Length - 1);
+            Assert.Equal(proxyingLocations, config.Split(line).Length - 1);
         }
     }
 

@@ -49,7 +49,7 @@ public sealed partial class RateLimitTests(ShopFixture fixture)
     public async Task A_shopper_address_over_the_order_limit_gets_429_at_the_storefront_checkout_and_no_order()
     {
         var address = Browserlike.NewSourceAddress();
-        using var storefront = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.EdgeHttp}"), address);
+        using var storefront = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.EdgeHttp}"), address).AskingForHtml();
         using var product = await storefront.GetAsync(await Browserlike.ProductPagePathAsync(shop));
         var antiforgery = SetCookie.Single(product, ".AspNetCore.Antiforgery.");
         using var add = await storefront.PostFormAsync("/cart/add", [antiforgery], new()
@@ -84,7 +84,7 @@ public sealed partial class RateLimitTests(ShopFixture fixture)
     [Fact]
     public async Task Sign_in_attempts_from_one_address_over_the_limit_get_429_with_Retry_After()
     {
-        using var client = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.Reporting}"), Browserlike.NewSourceAddress());
+        using var client = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.Reporting}"), Browserlike.NewSourceAddress()).AskingForHtml();
 
         for (var i = 0; i < LoginsPerAddressPerMinute; i++)
         {
@@ -105,11 +105,11 @@ public sealed partial class RateLimitTests(ShopFixture fixture)
 
         for (var i = 0; i < LoginsPerAccountPerMinute; i++)
         {
-            using var client = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.Reporting}"), Browserlike.NewSourceAddress());
+            using var client = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.Reporting}"), Browserlike.NewSourceAddress()).AskingForHtml();
             using var attempt = await SignInAsync(client, account);
             Assert.True(attempt.StatusCode == HttpStatusCode.OK, $"Attempt {i + 1} answered {(int)attempt.StatusCode}.");
         }
-        using var last = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.Reporting}"), Browserlike.NewSourceAddress());
+        using var last = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.Reporting}"), Browserlike.NewSourceAddress()).AskingForHtml();
         using var limited = await SignInAsync(last, account);
 
         await AssertTooManyAsync(limited, "text/html");

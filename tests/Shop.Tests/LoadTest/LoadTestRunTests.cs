@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Shop.LoadTest;
 using Shop.Tests.Infrastructure;
+using Shop.Tests.WaitingRoom;
 
 namespace Shop.Tests.LoadTest;
 
@@ -34,6 +35,8 @@ public sealed class LoadTestRunTests(ShopFixture fixture)
         var console = new StringWriter();
 
         var exitCode = await LoadTestCommand.RunAsync(options, console, CancellationToken.None);
+        // The program ended its sale; the next test must find the store open on every instance and in the storefront.
+        await new SaleTraffic(shop).StoreOpenAsync();
 
         var output = console.ToString();
         Assert.True(exitCode == 0, output);

@@ -33,8 +33,8 @@ public sealed class ContainerModeTests
             Assert.IsType<ProjectResource>(resources[api]);
             Assert.Equal(["blobs", "migrations", "postgres", "rabbitmq", "redis", "shopdb"], WaitsFor(resources[api]));
         });
-        // Reports read the replica; the primary holds the staff accounts only.
-        Assert.Equal(["migrations", "postgres", "postgres-replica", "shopdb"], WaitsFor(resources["reporting"]));
+        // Reports read the replica; the primary holds the staff accounts only; Redis the key ring and the sign-in counts.
+        Assert.Equal(["migrations", "postgres", "postgres-replica", "redis", "shopdb"], WaitsFor(resources["reporting"]));
         Assert.Equal(["migrations", "postgres", "rabbitmq", "shopdb"], WaitsFor(resources["orderworker-1"]));
         Assert.Equal(["blobs", "postgres", "shopdb"], WaitsFor(resources["migrations"]));
         Assert.Equal(["api-1", "api-2", "api-3", "blobs", "web"], WaitsFor(resources["edge"]));
@@ -53,7 +53,7 @@ public sealed class ContainerModeTests
         var reportingConnections = await ConnectionStringVariablesAsync(reporting);
 
         Assert.Equal(["blobs", "rabbitmq", "redis", "shopdb"], apiConnections);
-        Assert.Equal(["shopdb", "shopdb-replica"], reportingConnections);
+        Assert.Equal(["redis", "shopdb", "shopdb-replica"], reportingConnections);
     }
 
     private static ContainerImageAnnotation Image(IResource resource) =>

@@ -72,6 +72,22 @@ public sealed class SaleTraffic(TestShop shop)
         using var response = await admin.DeleteAsync($"/api/admin/sales/{saleId}");
         Assert.True(response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.NotFound, $"DELETE sale: {(int)response.StatusCode}");
         await EveryInstanceAsync(sale => !sale.Enforced && sale.SaleId != saleId, "every instance to drop the ended sale");
+        await StoreOpenAsync();
+    }
+
+    /// <summary>
+    /// Waits until no API instance gates orders and the storefront, which asks the API at most once a second, no longer
+    /// sends a shopper without an admission to the waiting room.
+    /// </summary>
+    public async Task StoreOpenAsync()
+    {
+        await EveryInstanceAsync(sale => !sale.Enforced, "every instance to gate no sale");
+        using var web = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://localhost:{shop.Ports.Web}") };
+        await Poll.UntilAsync(async () =>
+        {
+            using var home = await web.GetAsync("/");
+            return home.StatusCode == HttpStatusCode.OK;
+        }, "the storefront to stop sending shoppers to the waiting room");
     }
 
     public async Task EveryInstanceAsync(Func<CurrentSaleDto, bool> condition, string what)
