@@ -99,6 +99,15 @@ public static class Extensions
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"])
             .AddCheck<ShutdownHealthCheck>("shutdown");
+        // A dependency check that hangs must not hang the probe: CI saw a restarted worker's /health unanswered for
+        // minutes. With a bound the probe says which check is stuck. Integrations register theirs without one.
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
+        {
+            foreach (var registration in options.Registrations.Where(r => r.Timeout == Timeout.InfiniteTimeSpan))
+            {
+                registration.Timeout = TimeSpan.FromSeconds(10);
+            }
+        });
         return builder;
     }
 

@@ -185,7 +185,8 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
                 {
                     return false;
                 }
-                state = $"{e.Snapshot.State?.Text}, {e.Snapshot.HealthStatus?.ToString() ?? "no health report yet"}";
+                var failing = e.Snapshot.HealthReports.Where(r => r.Status != HealthStatus.Healthy).Select(r => $"{r.Name}: {r.Status} {r.ExceptionText?.Split('\n')[0]}");
+                state = $"{e.Snapshot.State?.Text}, {e.Snapshot.HealthStatus?.ToString() ?? "no health report yet"} [{string.Join("; ", failing)}]";
                 return e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy;
             }, $"{resource} to be running and healthy again", TimeSpan.FromMinutes(3));
         }

@@ -117,10 +117,7 @@ public sealed class EdgeTests(ShopFixture fixture)
         }
         finally
         {
-            await Poll.UntilAsync(async () =>
-                (await commands.ExecuteCommandAsync("api-2", KnownResourceCommands.StartCommand)).Success
-                || TestShop.IsListening(shop.Ports.ApiBase + 1), "api-2 to start again");
-            await shop.Notifications.WaitForResourceHealthyAsync("api-2");
+            await shop.StartAgainAsync("api-2");
             await Poll.UntilAsync(async () => await ServedByAsync(edge) == "api-2", "the edge to route to api-2 again");
         }
     }
