@@ -80,7 +80,7 @@ public static class ContainerInfrastructure
                   chown -R postgres:postgres /var/lib/postgresql/data
                   chmod 700 /var/lib/postgresql/data
                 fi
-                exec gosu postgres postgres -D /var/lib/postgresql/data -c hot_standby=on -c max_connections="$MAX_CONNECTIONS"
+                exec gosu postgres postgres -D /var/lib/postgresql/data -c hot_standby=on -c hot_standby_feedback=on -c max_connections="$MAX_CONNECTIONS"
                 """)
             .WaitFor(primary)
             .WithReadinessProbe(cancellationToken => ReadinessProbes.PostgresAsync(replica, cancellationToken));

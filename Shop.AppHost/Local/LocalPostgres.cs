@@ -70,7 +70,9 @@ public static class LocalPostgres
             "-c", $"max_connections={maxConnections}",
             "-c", "wal_level=replica",
             "-c", "max_wal_senders=10",
-            "-c", "hot_standby=on");
+            "-c", "hot_standby=on",
+            // A report running while the standby replays cleanup from the primary would otherwise be cancelled.
+            "-c", "hot_standby_feedback=on");
         if (niceness != 0)
         {
             // nice replaces itself with the command, like setpriv, so no wrapper process sits between DCP and postgres.

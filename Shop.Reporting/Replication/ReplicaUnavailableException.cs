@@ -8,13 +8,24 @@ public sealed class ReplicaUnavailableException(Exception inner) : Exception("Th
     /// <summary>Runs a report query; a failure to reach the replica becomes a <see cref="ReplicaUnavailableException"/>, anything else stays what it is.</summary>
     public static async Task<T> OnReplicaAsync<T>(Func<Task<T>> query)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            return await query();
-        }
-        catch (NpgsqlException e) when (e.IsTransient)
-        {
-            throw new ReplicaUnavailableException(e);
+            try
+            {
+                return await query();
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.SerializationFailure && attempt < ConflictAttempts)
+            {
+                // "Conflict with recovery": the standby cancelled the query to replay WAL it had held back (after a
+                // pause or a burst). Reports only read, so running it again on the replayed data is safe.
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+            }
+            catch (NpgsqlException e) when (e.IsTransient)
+            {
+                throw new ReplicaUnavailableException(e);
+            }
         }
     }
+
+    private const int ConflictAttempts = 3;
 }
