@@ -7,9 +7,23 @@ namespace Shop.Api.Catalog;
 /// HybridCache drops a tag only in the process that asks. A staff update therefore also publishes the tags on
 /// a Redis channel, and every API instance (this one included) drops them from its own memory on receipt.
 /// </summary>
-public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCache cache, ILogger<CatalogInvalidation> logger) : IHostedService
+/// <remarks>
+/// StackExchange.Redis re-subscribes after a reconnect, but not always: a reconnect that meets Redis still loading
+/// its data can leave the connection up and the subscription gone. So each instance checks it end to end: it
+/// publishes a probe only it recognises, and subscribes again when the probe does not come back.
+/// </remarks>
+public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCache cache, ILogger<CatalogInvalidation> logger)
+    : BackgroundService
 {
-    private static readonly RedisChannel Channel = RedisChannel.Literal("shop:catalog:invalidate");
+    public static readonly RedisChannel Channel = RedisChannel.Literal("shop:catalog:invalidate");
+    private const string ProbePrefix = "?probe:";
+
+    private readonly string probe = ProbePrefix + Guid.NewGuid().ToString("N");
+    private TaskCompletionSource probeReturned = NewProbe();
+    private bool subscribed;
+
+    /// <summary>How often the subscription is checked; tests shorten it.</summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     public async Task InvalidateAsync(IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
@@ -37,26 +51,95 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
         }
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        // StackExchange.Redis re-subscribes by itself after a reconnect.
-        try
+        // Subscribed before the instance takes traffic, so it misses no update made after it is up.
+        subscribed = await TrySubscribeAsync();
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await SubscribeAsync();
-        }
-        catch (RedisException e)
-        {
-            logger.LogWarning(e, "Redis is down at start; catalog invalidations from other instances will be missed until it is back");
+            await Task.Delay(ProbeInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            if (!subscribed || !await ProbeComesBackAsync(stoppingToken))
+            {
+                subscribed = await TrySubscribeAsync();
+            }
         }
     }
 
-    private Task SubscribeAsync() =>
-        redis.GetSubscriber().SubscribeAsync(Channel, (_, message) =>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
         {
-            var tags = message.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            cache.RemoveByTagAsync(tags).AsTask().ContinueWith(
-                t => logger.LogWarning(t.Exception, "Dropping invalidated catalog entries failed"), TaskContinuationOptions.OnlyOnFaulted);
-        });
+            await redis.GetSubscriber().UnsubscribeAsync(Channel, OnMessage);
+        }
+        catch (RedisException)
+        {
+            // Redis is down: there is no subscription left to end.
+        }
+    }
 
-    public Task StopAsync(CancellationToken cancellationToken) => redis.GetSubscriber().UnsubscribeAsync(Channel);
+    private async Task<bool> ProbeComesBackAsync(CancellationToken stoppingToken)
+    {
+        probeReturned = NewProbe();
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(Channel, probe);
+            await probeReturned.Task.WaitAsync(TimeSpan.FromSeconds(2), stoppingToken);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Redis down (publish failed) or the subscription is lost (no echo): subscribe again either way.
+            logger.LogWarning("Catalog invalidation subscription did not answer its probe; subscribing again");
+            return false;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return true;
+        }
+    }
+
+    private async Task<bool> TrySubscribeAsync()
+    {
+        try
+        {
+            // Unsubscribing first keeps exactly one handler when the library still holds the old subscription.
+            var subscriber = redis.GetSubscriber();
+            await subscriber.UnsubscribeAsync(Channel, OnMessage);
+            await subscriber.SubscribeAsync(Channel, OnMessage);
+            return true;
+        }
+        catch (RedisException e)
+        {
+            logger.LogWarning(e, "Could not subscribe to catalog invalidations; other instances' updates are missed until Redis is back");
+            return false;
+        }
+    }
+
+    private void OnMessage(RedisChannel channel, RedisValue message)
+    {
+        var text = message.ToString();
+        if (text.StartsWith(ProbePrefix, StringComparison.Ordinal))
+        {
+            if (text == probe)
+            {
+                probeReturned.TrySetResult();
+            }
+            return;
+        }
+        var tags = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        cache.RemoveByTagAsync(tags).AsTask().ContinueWith(
+            t => logger.LogWarning(t.Exception, "Dropping invalidated catalog entries failed"), TaskContinuationOptions.OnlyOnFaulted);
+    }
+
+    private static TaskCompletionSource NewProbe() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
