@@ -100,12 +100,18 @@ public static class Extensions
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"])
             .AddCheck<ShutdownHealthCheck>("shutdown");
         // A dependency check that hangs must not hang the probe: CI saw a restarted worker's /health unanswered for
-        // minutes. With a bound the probe says which check is stuck. Integrations register theirs without one.
+        // minutes. Integrations register their checks without a timeout, and a timeout only asks a check to stop:
+        // a check (or its factory) that blocks is left behind by BoundedHealthCheck, and the probe names it.
         builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
         {
-            foreach (var registration in options.Registrations.Where(r => r.Timeout == Timeout.InfiniteTimeSpan))
+            foreach (var registration in options.Registrations.Where(r => r.Factory.Target is not BoundedHealthCheck.Marker))
             {
-                registration.Timeout = TimeSpan.FromSeconds(10);
+                if (registration.Timeout == Timeout.InfiniteTimeSpan)
+                {
+                    registration.Timeout = TimeSpan.FromSeconds(10);
+                }
+                var factory = registration.Factory;
+                registration.Factory = new BoundedHealthCheck.Marker(factory).Create;
             }
         });
         return builder;

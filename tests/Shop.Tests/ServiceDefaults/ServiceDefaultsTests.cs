@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -35,6 +36,38 @@ public sealed class ServiceDefaultsTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains("Shop:Service:InstanceName", error.Message);
+    }
+
+    [Fact]
+    public async Task A_health_check_that_blocks_and_ignores_its_timeout_is_reported_as_failing_instead_of_hanging_the_probe()
+    {
+        using var release = new ManualResetEventSlim();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.AddServiceDefaults();
+        builder.Services.AddHealthChecks()
+            .Add(new HealthCheckRegistration("blocking-check", _ => new BlockingCheck(release), null, null, TimeSpan.FromSeconds(1)))
+            .Add(new HealthCheckRegistration("blocking-factory", _ => { release.Wait(); return new BlockingCheck(release); }, null, null, TimeSpan.FromSeconds(1)));
+        using var host = builder.Build();
+
+        // The guard only keeps a broken build from hanging the suite; the checks themselves never return.
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        release.Set();
+
+        Assert.Equal(HealthStatus.Unhealthy, report.Entries["blocking-check"].Status);
+        Assert.Equal(HealthStatus.Unhealthy, report.Entries["blocking-factory"].Status);
+        Assert.Equal(HealthStatus.Healthy, report.Entries["self"].Status);
+        var registrations = host.Services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations;
+        Assert.Equal(TimeSpan.FromSeconds(10), registrations.Single(r => r.Name == "self").Timeout);
+    }
+
+    private sealed class BlockingCheck(ManualResetEventSlim release) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            release.Wait(); // like a library that blocks on I/O and never looks at the token
+            return Task.FromResult(HealthCheckResult.Healthy());
+        }
     }
 
     private static IHost BuildHost(KeyValuePair<string, string?>[] settings)
