@@ -192,7 +192,24 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"{e.Message} Last seen: {state}.", e);
+            var stacks = "no process";
+            if (ServiceProcessIdOrNull(resource) is { } pid)
+            {
+                stacks = await ManagedStacks.WriteAsync(pid, Path.Combine(DataDirectory, "logs", $"{resource}-stacks-{pid}.txt"));
+            }
+            throw new TimeoutException($"{e.Message} Last seen: {state}; {stacks}.", e);
+        }
+    }
+
+    private int? ServiceProcessIdOrNull(string resource)
+    {
+        try
+        {
+            return ServiceProcessId(resource);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or KeyNotFoundException)
+        {
+            return null;
         }
     }
 
