@@ -54,7 +54,7 @@ for (var instance = 1; instance <= settings.OrderWorkers; instance++)
         .WaitForCompletion(migrations);
 }
 
-builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reporting)
+var reporting = builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reporting)
     .WithConnection(infrastructure.Replica, budget.ReplicaPool)
     // Staff accounts only: every BI query goes to the replica.
     .WithConnection(infrastructure.Primary, budget.StaffPool)
@@ -64,7 +64,7 @@ builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reportin
     .WithLoginRateLimit(settings.RateLimits)
     .WaitForCompletion(migrations);
 
-var edge = builder.AddEdge(settings, web, apis, infrastructure.Blobs, infrastructure.EdgeUpstreams);
+var edge = builder.AddEdge(settings, web, apis, reporting, infrastructure.Blobs, infrastructure.EdgeUpstreams);
 web.WithReference(edge);
 
 // A peak sale on request: Start it on the dashboard; it never starts by itself.

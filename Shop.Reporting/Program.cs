@@ -14,6 +14,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 // A person in a browser gets the site's own error page; scripts and other clients get ProblemDetails.
 app.UseErrorPagesForBrowsers("/status/{0}");
 app.UseAuthentication();

@@ -10,12 +10,17 @@ public sealed record EdgeLayout(
     int WebPort,
     IReadOnlyList<int> ApiPorts,
     int BlobPort,
+    int StaffHttpsPort,
+    int ReportingPort,
     string StateDirectory,
     string CertificateFile,
     string CertificateKeyFile,
     bool RunAsRoot);
 
-/// <summary>Generates the edge's nginx.conf: load balancer, TLS terminator and CDN-style cache in one place.</summary>
+/// <summary>
+/// Generates the edge's nginx.conf: load balancer, TLS terminator and CDN-style cache in one place, and the staff
+/// reports' https entrance on a port of their own (staff passwords never cross the network in the clear).
+/// </summary>
 public static class EdgeConfig
 {
     public const string HealthPath = "/edge-health";
@@ -120,6 +125,10 @@ public static class EdgeConfig
                     keepalive 16;
                 }
 
+                upstream reporting {
+                    server {{edge.UpstreamHost}}:{{edge.ReportingPort}};
+                }
+
                 server {
                     listen {{edge.HttpPort}};
                     listen {{edge.HttpsPort}} ssl http2;
@@ -179,6 +188,30 @@ public static class EdgeConfig
             {{Forwarded}}
                         proxy_set_header Upgrade $http_upgrade;
                         proxy_set_header Connection $connection_upgrade;
+                        proxy_read_timeout 1h;
+                    }
+                }
+
+                # Staff reports: https only, so the sign-in form, the staff cookie (Secure follows the scheme) and
+                # the reports travel encrypted. Same headers as the shop; HSTS always, as there is no http here.
+                server {
+                    listen {{edge.StaffHttpsPort}} ssl http2;
+                    ssl_certificate {{edge.CertificateFile}};
+                    ssl_certificate_key {{edge.CertificateKeyFile}};
+
+                    proxy_http_version 1.1;
+            {{SecurityHeaders}}
+
+                    location / {
+                        proxy_pass http://reporting;
+            {{Forwarded}}
+                        proxy_set_header Upgrade $http_upgrade;
+                        proxy_set_header Connection $connection_upgrade;
+                        # Sign-in redirects are absolute, named after the upstream and (forwarded) https: keep them here.
+                        proxy_redirect https://reporting/ /;
+                        proxy_redirect http://reporting/ /;
+                        # Antiforgery adds its own SAMEORIGIN; the edge's DENY is to be the only one.
+                        proxy_hide_header X-Frame-Options;
                         proxy_read_timeout 1h;
                     }
                 }

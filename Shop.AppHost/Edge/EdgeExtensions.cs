@@ -5,7 +5,7 @@ namespace Shop.AppHost.Edge;
 
 /// <summary>
 /// The edge: nginx in front of everything. <c>/</c> goes to the storefront, <c>/api/</c> is spread round robin over
-/// the API instances, <c>/cdn/</c> is a caching proxy of the blob store.
+/// the API instances, <c>/cdn/</c> is a caching proxy of the blob store; a second https port serves the staff reports.
 /// </summary>
 public static class EdgeExtensions
 {
@@ -16,7 +16,7 @@ public static class EdgeExtensions
     public static EndpointReference AddEdge(
         this IDistributedApplicationBuilder builder, ShopSettings settings,
         IResourceBuilder<ProjectResource> web, IReadOnlyList<IResourceBuilder<ProjectResource>> apis,
-        ServiceConnection blobs, EdgeUpstreamHost upstreams)
+        IResourceBuilder<ProjectResource> reporting, ServiceConnection blobs, EdgeUpstreamHost upstreams)
     {
         var stateDirectory = settings.DataPath(builder, "edge");
         var local = settings.Infrastructure == InfrastructureMode.Local;
@@ -29,6 +29,8 @@ public static class EdgeExtensions
             WebPort: settings.Ports.Web,
             ApiPorts: [.. apis.Select((_, i) => settings.Ports.ApiBase + i)],
             BlobPort: settings.Ports.Blobs,
+            StaffHttpsPort: local ? settings.Ports.StaffHttps : 8444,
+            ReportingPort: settings.Ports.Reporting,
             StateDirectory: local ? stateDirectory : "/var/cache/nginx",
             CertificateFile: Path.Combine(configRoot, "tls", "edge.crt"),
             CertificateKeyFile: Path.Combine(configRoot, "tls", "edge.key"),
@@ -39,12 +41,14 @@ public static class EdgeExtensions
             ? Configure(builder.AddExecutable("edge", "/usr/sbin/nginx", stateDirectory,
                     "-e", "stderr", "-p", stateDirectory, "-c", configFile, "-g", "daemon off;")
                 .WithHttpEndpoint(port: settings.Ports.EdgeHttp, targetPort: settings.Ports.EdgeHttp, name: "http", isProxied: false)
-                .WithHttpsEndpoint(port: settings.Ports.EdgeHttps, targetPort: settings.Ports.EdgeHttps, name: "https", isProxied: false))
+                .WithHttpsEndpoint(port: settings.Ports.EdgeHttps, targetPort: settings.Ports.EdgeHttps, name: "https", isProxied: false)
+                .WithHttpsEndpoint(port: settings.Ports.StaffHttps, targetPort: settings.Ports.StaffHttps, name: "staff", isProxied: false))
             : Configure(builder.AddContainer("edge", NginxImage, NginxTag)
                 .WithBindMount(configFile, "/etc/nginx/nginx.conf", isReadOnly: true)
                 .WithBindMount(Path.Combine(stateDirectory, "tls"), "/etc/nginx/shop/tls", isReadOnly: true)
                 .WithHttpEndpoint(port: settings.Ports.EdgeHttp, targetPort: 8080, name: "http")
-                .WithHttpsEndpoint(port: settings.Ports.EdgeHttps, targetPort: 8443, name: "https"));
+                .WithHttpsEndpoint(port: settings.Ports.EdgeHttps, targetPort: 8443, name: "https")
+                .WithHttpsEndpoint(port: settings.Ports.StaffHttps, targetPort: 8444, name: "staff"));
 
         EndpointReference Configure<T>(IResourceBuilder<T> edge)
             where T : IResourceWithEndpoints, IResourceWithWaitSupport
@@ -62,6 +66,8 @@ public static class EdgeExtensions
                 // The edge starts once every instance is up, but keeps serving when one of them later stops.
                 edge.WaitFor(api).WithRelationship(api.Resource, "Upstream");
             }
+            // Not waited for: the shop's entrance does not depend on the staff reports; until they are up their port answers 502.
+            edge.WithRelationship(reporting.Resource, "Upstream");
             return edge.GetEndpoint("http");
         }
     }

@@ -92,6 +92,8 @@ public sealed class ShopPorts
 {
     [Range(1, 65535)] public int EdgeHttp { get; set; } = 8080;
     [Range(1, 65535)] public int EdgeHttps { get; set; } = 8443;
+    /// <summary>The edge's https entrance to the staff reports.</summary>
+    [Range(1, 65535)] public int StaffHttps { get; set; } = 8444;
     [Range(1, 65535)] public int Postgres { get; set; } = 55432;
     [Range(1, 65535)] public int PostgresReplica { get; set; } = 55433;
     [Range(1, 65535)] public int Redis { get; set; } = 56379;

@@ -80,10 +80,13 @@ public sealed class CookieAndAntiforgeryTests(ShopFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task Staff_sign_in_cookie_is_HttpOnly_and_SameSite_strict()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Staff_sign_in_cookie_is_HttpOnly_and_SameSite_strict_and_Secure_exactly_through_the_https_entrance(bool https)
     {
-        using var client = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.Reporting}"));
+        // The edge's staff port is https only; the process's own port (development, tests) is plain http.
+        using var client = Browserlike.Client(https ? new Uri($"https://localhost:{shop.Ports.StaffHttps}") : new Uri($"http://localhost:{shop.Ports.Reporting}"));
         using var page = await client.GetAsync("/login");
         var antiforgery = SetCookie.Single(page, ".AspNetCore.Antiforgery.");
 
@@ -99,7 +102,8 @@ public sealed class CookieAndAntiforgeryTests(ShopFixture fixture)
         var staff = SetCookie.Single(signIn, "shop.staff");
         Assert.True(staff.HttpOnly);
         Assert.Equal("strict", staff.SameSite);
-        Assert.False(staff.Secure); // reports are served over plain http on their own port; Secure follows the request
+        Assert.Equal(https, staff.Secure);
+        Assert.Equal(https, antiforgery.Secure);
         Assert.True(antiforgery.HttpOnly);
         Assert.Equal("strict", antiforgery.SameSite);
     }

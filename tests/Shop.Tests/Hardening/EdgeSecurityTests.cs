@@ -39,6 +39,30 @@ public sealed class EdgeSecurityTests(ShopFixture fixture)
     }
 
     [Fact]
+    public async Task The_staff_reports_entrance_is_https_with_the_same_headers_and_one_frame_option()
+    {
+        using var client = Browserlike.Client(new Uri($"https://localhost:{shop.Ports.StaffHttps}"));
+        // The sign-in page, a page that sends anonymous visitors to sign in, a 404 and a stylesheet.
+        foreach (var path in new[] { "/login", "/reports/sales", "/no-such-report", "/app.css" })
+        {
+            using var response = await client.GetAsync(path);
+            var what = $"staff https {path} ({(int)response.StatusCode})";
+            Assert.True((int)response.StatusCode < 500, $"{what} failed.");
+            Assert.Equal(EdgeConfig.ContentSecurityPolicy, Header(response, "Content-Security-Policy", what));
+            Assert.Equal("nosniff", Header(response, "X-Content-Type-Options", what));
+            Assert.Equal("DENY", Header(response, "X-Frame-Options", what));
+            Assert.Equal("strict-origin-when-cross-origin", Header(response, "Referrer-Policy", what));
+            Assert.Equal("max-age=31536000", Header(response, "Strict-Transport-Security", what));
+        }
+
+        // The sign-in redirect stays on the entrance the browser used, not the upstream's name.
+        using var anonymous = await client.GetAsync("/reports/sales");
+        Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
+        var location = new Uri(client.BaseAddress!, anonymous.Headers.Location!);
+        Assert.Equal($"https://localhost:{shop.Ports.StaffHttps}/login", location.GetLeftPart(UriPartial.Path));
+    }
+
+    [Fact]
     public async Task Edge_replaces_a_forged_scheme_so_cookies_over_http_are_not_marked_Secure()
     {
         using var client = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.EdgeHttp}"));
@@ -55,12 +79,12 @@ public sealed class EdgeSecurityTests(ShopFixture fixture)
     [Fact]
     public void Edge_drops_every_forwarding_header_a_client_sends_and_sets_the_address_itself()
     {
-        var config = EdgeConfig.Generate(new EdgeLayout(8080, 8443, "127.0.0.1", 5200, [5301], 10000, "/tmp/edge", "c.pem", "k.pem", RunAsRoot: false));
+        var config = EdgeConfig.Generate(new EdgeLayout(8080, 8443, "127.0.0.1", 5200, [5301], 10000, 8444, 8090, "/tmp/edge", "c.pem", "k.pem", RunAsRoot: false));
 
-        // Each proxying location (/api/, /api/orders and /) must set all of them, since nginx passes on whatever a client
-        // sent otherwise.
-        var proxyingLocations = config.Split("proxy_pass http://api;").Length - 1 + config.Split("proxy_pass http://web;").Length - 1;
-        Assert.Equal(3, proxyingLocations);
+        // Each proxying location (/api/, /api/orders and / of the shop, / of the staff reports) must set all of them,
+        // since nginx passes on whatever a client sent otherwise.
+        var proxyingLocations = new[] { "api", "web", "reporting" }.Sum(upstream => config.Split($"proxy_pass http://{upstream};").Length - 1);
+        Assert.Equal(4, proxyingLocations);
         foreach (var line in new[]
         {
             "proxy_set_header X-Forwarded-For $remote_addr;", "proxy_set_header X-Real-IP $remote_addr;",

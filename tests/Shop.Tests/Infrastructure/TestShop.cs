@@ -245,6 +245,7 @@ public sealed record Ports(int Offset)
 {
     public int EdgeHttp => 18080 + Offset;
     public int EdgeHttps => 18443 + Offset;
+    public int StaffHttps => 18444 + Offset;
     public int Postgres => 25432 + Offset;
     public int PostgresReplica => 25433 + Offset;
     public int Redis => 26379 + Offset;
@@ -259,12 +260,12 @@ public sealed record Ports(int Offset)
     public int ApiBase => 15301 + Offset;
 
     public IEnumerable<int> All =>
-        [EdgeHttp, EdgeHttps, Postgres, PostgresReplica, Redis, RabbitMQ, RabbitMQManagement, RabbitMQDistribution,
+        [EdgeHttp, EdgeHttps, StaffHttps, Postgres, PostgresReplica, Redis, RabbitMQ, RabbitMQManagement, RabbitMQDistribution,
          RabbitMQEpmd, Blobs, PgBouncer, Reporting, Web, ApiBase, ApiBase + 1, ApiBase + 2];
 
     public IEnumerable<string> AsConfiguration() =>
     [
-        $"Shop:Ports:EdgeHttp={EdgeHttp}", $"Shop:Ports:EdgeHttps={EdgeHttps}",
+        $"Shop:Ports:EdgeHttp={EdgeHttp}", $"Shop:Ports:EdgeHttps={EdgeHttps}", $"Shop:Ports:StaffHttps={StaffHttps}",
         $"Shop:Ports:Postgres={Postgres}", $"Shop:Ports:PostgresReplica={PostgresReplica}",
         $"Shop:Ports:Redis={Redis}", $"Shop:Ports:RabbitMQ={RabbitMQ}",
         $"Shop:Ports:RabbitMQManagement={RabbitMQManagement}", $"Shop:Ports:RabbitMQDistribution={RabbitMQDistribution}",
