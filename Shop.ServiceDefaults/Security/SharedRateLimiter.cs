@@ -16,6 +16,12 @@ public readonly record struct RateLimit(int PermitLimit, TimeSpan Window)
 /// </summary>
 public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<SharedRateLimiter> logger)
 {
+    /// <summary>During an outage every attempt fails the same way: one warning per interval says how many went unchecked.</summary>
+    public static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
+
+    private long lastWarningAt = long.MinValue / 2; // the first failure always warns
+    private long uncheckedSinceWarning;
+
     // KEYS: the counter. ARGV: window ms, limit. Returns 0 when allowed, else the ms until the window ends.
     private const string Script = """
         local n = redis.call('INCR', KEYS[1])
@@ -35,8 +41,20 @@ public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<Shar
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            logger.LogWarning(e, "Rate limit {Name} not checked: Redis did not answer", name);
+            WarnUnchecked(name, e);
             return null;
+        }
+    }
+
+    private void WarnUnchecked(string name, Exception e)
+    {
+        var count = Interlocked.Increment(ref uncheckedSinceWarning);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref lastWarningAt);
+        if (now - last >= (long)WarningInterval.TotalMilliseconds && Interlocked.CompareExchange(ref lastWarningAt, now, last) == last)
+        {
+            Interlocked.Add(ref uncheckedSinceWarning, -count);
+            logger.LogWarning(e, "Rate limits not checked for {Count} attempt(s), the last one {Name}: Redis did not answer", count, name);
         }
     }
 

@@ -174,6 +174,9 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
         await Poll.UntilAsync(async () => (await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand)).Success
             || Notifications.TryGetCurrentState(resource, out var e) && e.Snapshot.State?.Text == KnownResourceStates.Running,
             $"{resource} to start again");
+        // Connections this test process pooled before a database restart are dead; the next test to borrow one would
+        // get "terminating connection due to administrator command" (seen in CI after the Postgres outage test).
+        Npgsql.NpgsqlConnection.ClearAllPools();
         // Not WaitForResourceHealthyAsync: in CI it gave up on a restarted worker as "failed to start" while `dotnet run`
         // was still launching it, and the worker came up healthy seconds later. The settled state is the judge.
         var state = "unknown";
