@@ -60,24 +60,22 @@ public sealed class WaitingRoomQueueTests(ShopFixture fixture)
 
             var first = await sales.StatsAsync(saleId);
             var clock = Stopwatch.StartNew();
-            var samples = new List<SaleStatsDto>();
-            while (clock.Elapsed < TimeSpan.FromSeconds(60))
-            {
-                await Task.Delay(1000);
-                samples.Add(await sales.StatsAsync(saleId));
-            }
+            await Task.Delay(TimeSpan.FromSeconds(60));
             var last = await sales.StatsAsync(saleId);
             var elapsed = clock.Elapsed;
 
             var admittedPerMinute = (last.Admitted - first.Admitted) / elapsed.TotalMinutes;
             Assert.InRange(admittedPerMinute, rate * 0.9, rate * 1.1);
-            // Evenly spread: no second admits much more than its share (5 per second at 300/min).
-            var perSecond = samples.Zip(samples.Skip(1), (a, b) => b.Admitted - a.Admitted).ToList();
-            Assert.True(perSecond.Max() <= 10, $"Admissions came in bursts: {string.Join(",", perSecond)} per second.");
 
             // Strict first-come order: the admitted positions are exactly 1..n, admitted in that order.
             var admittedAt = await sales.AdmittedAtAsync(saleId);
             Assert.Equal(Enumerable.Range(1, admittedAt.Count).Select(p => (long)p), admittedAt.Keys);
+            // Evenly spread: no whole second admits much more than its share (5 per second at 300/min). Judged by the
+            // admission times the shop recorded, not by when this test looked: CI saw a late poll count 2.4 s as one.
+            var perSecond = admittedAt.Values.GroupBy(ms => ms / 1000).OrderBy(g => g.Key).Select(g => g.Count()).ToList();
+            var wholeSeconds = perSecond.Skip(1).SkipLast(1).ToList();
+            Assert.True(wholeSeconds.Count >= 55, $"Only {wholeSeconds.Count} whole seconds of admissions were recorded.");
+            Assert.True(wholeSeconds.Max() <= 10, $"Admissions came in bursts: {string.Join(",", wholeSeconds)} per second.");
             Assert.True(admittedAt.Values.Zip(admittedAt.Values.Skip(1)).All(pair => pair.First <= pair.Second), "A later position was admitted before an earlier one.");
             Assert.Equal(0, last.Abandoned);
         }
