@@ -202,6 +202,24 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
             }
             throw new TimeoutException($"{e.Message} Last seen: {state}; {stacks}.", e);
         }
+        if (ApiInstances.Contains(resource))
+        {
+            // Healthy is not yet in rotation: the edge sits out an instance for 5 s after a failed attempt, and a test
+            // that starts right away would find it missing (CI: a fault test's victim served nothing before the fault).
+            using var edge = EdgeClient();
+            await Poll.UntilAsync(async () =>
+            {
+                try
+                {
+                    using var response = await edge.GetAsync("/api/instance");
+                    return response.Headers.TryGetValues("X-Served-By", out var servedBy) && servedBy.Contains(resource);
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, $"the edge to route to {resource} again", TimeSpan.FromSeconds(30));
+        }
     }
 
     private int? ServiceProcessIdOrNull(string resource)
