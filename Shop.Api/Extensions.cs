@@ -32,7 +32,5 @@ public static class Extensions
         builder.AddAdmin();
         builder.AddOrders();
         builder.AddWaitingRoom();
-        builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(options =>
-            options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
     }
 }

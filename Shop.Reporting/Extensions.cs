@@ -19,9 +19,5 @@ public static class Extensions
         builder.AddReports();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddRazorComponents();
-        // The edge's staff port (on loopback, a known proxy by default) passes on the client's address, which the
-        // sign-in limit counts, and the scheme, so the staff cookie is Secure over https.
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
-            options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
     }
 }

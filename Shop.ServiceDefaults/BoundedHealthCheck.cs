@@ -11,10 +11,4 @@ internal sealed class BoundedHealthCheck(Func<IHealthCheck> create) : IHealthChe
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.Run(() => create().CheckHealthAsync(context, cancellationToken), cancellationToken).WaitAsync(cancellationToken);
-
-    /// <summary>Wraps a registration's factory once, however often the options are post-configured.</summary>
-    internal sealed class Marker(Func<IServiceProvider, IHealthCheck> factory)
-    {
-        public IHealthCheck Create(IServiceProvider services) => new BoundedHealthCheck(() => factory(services));
-    }
 }

@@ -45,6 +45,10 @@ public static class Extensions
         builder.Services.Configure<ConsoleLoggerOptions>(console => console.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        // For the services behind the edge (UseForwardedHeaders): it replaces both headers, so the client's address
+        // feeds the per-address limits and the scheme makes cookies Secure over https. Only loopback proxies are trusted.
+        builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(options =>
+            options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
 
         builder.Services.AddOptions<ServiceIdentityOptions>()
             .Bind(builder.Configuration.GetSection(ServiceIdentityOptions.SectionName))
@@ -104,14 +108,14 @@ public static class Extensions
         // a check (or its factory) that blocks is left behind by BoundedHealthCheck, and the probe names it.
         builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
         {
-            foreach (var registration in options.Registrations.Where(r => r.Factory.Target is not BoundedHealthCheck.Marker))
+            foreach (var registration in options.Registrations)
             {
                 if (registration.Timeout == Timeout.InfiniteTimeSpan)
                 {
                     registration.Timeout = TimeSpan.FromSeconds(10);
                 }
                 var factory = registration.Factory;
-                registration.Factory = new BoundedHealthCheck.Marker(factory).Create;
+                registration.Factory = services => new BoundedHealthCheck(() => factory(services));
             }
         });
         return builder;

@@ -40,10 +40,6 @@ public static class Extensions
             // The edge sends X-Frame-Options DENY (and frame-ancestors 'none') on every response; a second, laxer copy would contradict it.
             options.SuppressXFrameOptionsHeader = true;
         });
-        // The edge (on loopback, a known proxy by default) replaces both: the shopper's address for the checkout limit,
-        // and the scheme, so cookies are Secure when the shopper came over https.
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
-            options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddRazorComponents();
         builder.Services.AddExceptionHandler<ApiUnavailableHandler>();

@@ -60,17 +60,19 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        using var timer = new PeriodicTimer(ProbeInterval);
+        try
         {
-            await Task.Delay(ProbeInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            if (stoppingToken.IsCancellationRequested)
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                break;
+                if (!subscribed || !await ProbeComesBackAsync(stoppingToken))
+                {
+                    subscribed = await TrySubscribeAsync();
+                }
             }
-            if (!subscribed || !await ProbeComesBackAsync(stoppingToken))
-            {
-                subscribed = await TrySubscribeAsync();
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 
