@@ -16,7 +16,13 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
     public static readonly string RepositoryRoot = FindRepositoryRoot();
 
     public string DataDirectory { get; } = Path.Combine(RepositoryRoot, dataDirectory);
-    public Ports Ports { get; } = new(portOffset);
+    public Ports Ports { get; } = new(portOffset + PortShift);
+
+    /// <summary>
+    /// <c>SHOP_TEST_PORT_SHIFT</c> moves every test shop's ports by that much, so two checkouts can run their tests on
+    /// one machine at the same time (each has its own data folder already).
+    /// </summary>
+    private static int PortShift => int.TryParse(Environment.GetEnvironmentVariable("SHOP_TEST_PORT_SHIFT"), out var shift) ? shift : 0;
     public DistributedApplication App { get; private set; } = null!;
     /// <summary>What the dashboard would receive: every .NET service exports its traces and metrics here.</summary>
     public OtlpReceiver Telemetry { get; private set; } = null!;
