@@ -18,6 +18,6 @@ public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbC
     public DbSet<SaleQueueStats> SaleQueueStats => Set<SaleQueueStats>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.HasPostgresExtension("pg_trgm")
+        modelBuilder.HasPostgresExtension("pg_trgm").HasPostgresExtension("unaccent")
             .ApplyConfigurationsFromAssembly(typeof(ShopDbContext).Assembly);
 }

@@ -20,8 +20,5 @@ public sealed record CatalogPage(IReadOnlyList<CatalogItem> Items, int Page, int
 [ImmutableObject(true)]
 public sealed record CatalogCategory(string Slug, string Name, int ProductCount);
 
-/// <summary>A validated list query; its fields form the cache key.</summary>
-public sealed record CatalogListQuery(int Page, int PageSize, string? Search, string? Category)
-{
-    public string CacheKey => $"catalog:list:{Page}:{PageSize}:{Category}:{Search?.ToLowerInvariant()}";
-}
+/// <summary>A validated list query; <see cref="Search"/> is the text as the shopper typed it (trimmed).</summary>
+public sealed record CatalogListQuery(int Page, int PageSize, string? Search, string? Category);

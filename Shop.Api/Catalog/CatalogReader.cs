@@ -8,16 +8,17 @@ namespace Shop.Api.Catalog;
 /// <summary>The catalog queries against Postgres; <see cref="CatalogService"/> puts the cache in front of them.</summary>
 public sealed class CatalogReader(ShopDbContext db, IOptions<CdnOptions> cdn)
 {
-    public async Task<CatalogPage> ListAsync(CatalogListQuery query, CancellationToken cancellationToken)
+    /// <param name="foldedSearch">The query's search as <see cref="FoldAsync"/> folded it; matched against the names folded the same way.</param>
+    public async Task<CatalogPage> ListAsync(CatalogListQuery query, string? foldedSearch, CancellationToken cancellationToken)
     {
         var products = db.Products.AsNoTracking();
         if (query.Category is not null)
         {
             products = products.Where(p => p.Category!.Slug == query.Category);
         }
-        if (query.Search is not null)
+        if (foldedSearch is not null)
         {
-            products = products.Where(p => EF.Functions.ILike(p.Name, $"%{EscapeLike(query.Search)}%", @"\"));
+            products = products.Where(p => EF.Functions.Like(p.SearchName, $"%{EscapeLike(foldedSearch)}%", @"\"));
         }
 
         var total = await products.CountAsync(cancellationToken);
@@ -33,6 +34,10 @@ public sealed class CatalogReader(ShopDbContext db, IOptions<CdnOptions> cdn)
                 cdn.Value.ImageUrl(p.ImageKey), p.Stock > 0))],
             query.Page, query.PageSize, total);
     }
+
+    /// <summary>Folds a search with the database's own <see cref="SearchFolding"/>, the rule the names were folded with.</summary>
+    public async Task<string> FoldAsync(string search, CancellationToken cancellationToken) =>
+        await db.Database.SqlQueryRaw<string>($"SELECT {SearchFolding.Function}({{0}}) AS \"Value\"", search).SingleAsync(cancellationToken);
 
     public async Task<CatalogItemDetail?> FindAsync(int id, CancellationToken cancellationToken) =>
         await db.Products.AsNoTracking()

@@ -14,9 +14,16 @@ public sealed class CatalogService(HybridCache cache, CatalogReader reader, Cata
 
     public static string ItemTag(int id) => $"catalog:item:{id}";
 
-    public Task<CatalogPage> ListAsync(CatalogListQuery query, CancellationToken cancellationToken) =>
-        GetOrCreateAsync("list", query.CacheKey, [ListsTag], options.Value.ListExpiration,
-            ct => reader.ListAsync(query, ct), cancellationToken);
+    /// <summary>
+    /// A page of the catalog. A search is keyed by its folded form, the very text the database matches, so every spelling
+    /// that the database treats alike ("CRÈME", "creme") shares one entry, and no entry can hold another spelling's answer.
+    /// </summary>
+    public async Task<CatalogPage> ListAsync(CatalogListQuery query, CancellationToken cancellationToken)
+    {
+        var folded = query.Search is null ? null : await FoldAsync(query.Search, cancellationToken);
+        return await GetOrCreateAsync("list", $"catalog:list:{query.Page}:{query.PageSize}:{query.Category}:{folded}", [ListsTag],
+            options.Value.ListExpiration, ct => reader.ListAsync(query, folded, ct), cancellationToken);
+    }
 
     public Task<CatalogItemDetail?> FindAsync(int id, CancellationToken cancellationToken) =>
         GetOrCreateAsync("item", $"catalog:item:{id}", [ItemTag(id)], options.Value.ItemExpiration,
@@ -25,6 +32,15 @@ public sealed class CatalogService(HybridCache cache, CatalogReader reader, Cata
     public Task<IReadOnlyList<CatalogCategory>> CategoriesAsync(CancellationToken cancellationToken) =>
         GetOrCreateAsync("categories", "catalog:categories", [ListsTag], options.Value.ListExpiration,
             reader.CategoriesAsync, cancellationToken);
+
+    /// <summary>
+    /// The database's folding of a search, remembered per spelling as long as a list: it depends on nothing that changes
+    /// while the shop runs, and a spelling seen again is then one memory lookup away from its list.
+    /// </summary>
+    private ValueTask<string> FoldAsync(string search, CancellationToken cancellationToken) =>
+        cache.GetOrCreateAsync($"catalog:fold:{search}", ct => new ValueTask<string>(reader.FoldAsync(search, ct)),
+            new HybridCacheEntryOptions { Expiration = options.Value.ListExpiration, LocalCacheExpiration = options.Value.ListExpiration },
+            cancellationToken: cancellationToken);
 
     private async Task<T> GetOrCreateAsync<T>(
         string kind, string key, string[] tags, TimeSpan expiration, Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken)

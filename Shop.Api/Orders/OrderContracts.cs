@@ -13,4 +13,5 @@ public sealed record OrderAccepted(Guid OrderId, string Status, string StatusUrl
 public sealed record OrderStatusResponse(
     Guid OrderId, string Status, string? Reason, IReadOnlyList<OrderStatusLine> Lines, decimal Total, string Currency, DateTimeOffset CreatedAt);
 
-public sealed record OrderStatusLine(int ProductId, int Quantity, decimal UnitPrice);
+/// <summary>One line as it was bought: <see cref="Sku"/> and <see cref="Name"/> are the product's when the order was placed.</summary>
+public sealed record OrderStatusLine(int ProductId, string Sku, string Name, int Quantity, decimal UnitPrice);

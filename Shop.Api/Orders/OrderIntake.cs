@@ -25,24 +25,24 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
     public async Task<Outcome> PlaceAsync(string idempotencyKey, OrderCustomer customer, IReadOnlyList<(int ProductId, int Quantity)> items,
         AdmissionGate.Admitted? admission, CancellationToken cancellationToken)
     {
-        var prices = await PricesAsync(items.Select(i => i.ProductId).ToArray(), cancellationToken);
-        var unknown = items.Select((item, index) => (item, index)).Where(x => !prices.ContainsKey(x.item.ProductId)).Select(x => x.index).ToList();
+        var products = await ProductsAsync(items.Select(i => i.ProductId).ToArray(), cancellationToken);
+        var unknown = items.Select((item, index) => (item, index)).Where(x => !products.ContainsKey(x.item.ProductId)).Select(x => x.index).ToList();
         if (unknown.Count > 0)
         {
             return new UnknownProducts(unknown);
         }
 
         var hash = RequestHash(customer, items);
-        var lines = items.Select(i => new OrderMessageLine(i.ProductId, i.Quantity, prices[i.ProductId].Price)).ToList();
+        var lines = items.Select(i => new OrderMessageLine(i.ProductId, i.Quantity, products[i.ProductId].Price)).ToList();
         var order = new OrderMessage(Guid.CreateVersion7(), idempotencyKey, hash, customer, lines,
-            lines.Sum(l => l.UnitPrice * l.Quantity), prices[items[0].ProductId].Currency, clock.GetUtcNow(),
+            lines.Sum(l => l.UnitPrice * l.Quantity), products[items[0].ProductId].Currency, clock.GetUtcNow(),
             admission?.Sale.Id, admission?.Token);
 
         // During a sale each of the admission's allowed orders is a numbered slot with a unique index on it, so two
         // orders racing on one admission cannot both take the same slot, with or without Redis.
         short? slot = admission is null ? null : (short)1;
         var republish = false;
-        while (!await TryInsertAsync(order, admission?.Claims.TicketId, slot, cancellationToken))
+        while (!await TryInsertAsync(order, products, admission?.Claims.TicketId, slot, cancellationToken))
         {
             // Someone used this key before (or is using it right now): same body → same order, else refuse.
             if (await ExistingAsync(idempotencyKey, cancellationToken) is { } existing)
@@ -88,11 +88,13 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
         return new Placed(order.OrderId);
     }
 
-    private async Task<Dictionary<int, (decimal Price, string Currency)>> PricesAsync(int[] productIds, CancellationToken cancellationToken) =>
+    /// <summary>The products as sold: price, name and SKU are recorded on the order as they are at this moment.</summary>
+    private sealed record SoldProduct(string Sku, string Name, decimal Price, string Currency);
+
+    private async Task<Dictionary<int, SoldProduct>> ProductsAsync(int[] productIds, CancellationToken cancellationToken) =>
         // From the primary, never a cache: the price charged is the price in the database at this moment.
-        (await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id))
-            .Select(p => new { p.Id, p.Price, p.Currency }).ToListAsync(cancellationToken))
-        .ToDictionary(p => p.Id, p => (p.Price, p.Currency));
+        await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id))
+            .ToDictionaryAsync(p => p.Id, p => new SoldProduct(p.Sku, p.Name, p.Price, p.Currency), cancellationToken);
 
     /// <summary>The shopper has ordered: the slot goes to the next in line. Best effort, the session expires anyway.</summary>
     private async Task EndSessionAsync(AdmissionGate.Admitted admission)
@@ -107,7 +109,8 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
         }
     }
 
-    private async Task<bool> TryInsertAsync(OrderMessage order, string? admissionTicket, short? admissionSlot, CancellationToken cancellationToken)
+    private async Task<bool> TryInsertAsync(
+        OrderMessage order, Dictionary<int, SoldProduct> products, string? admissionTicket, short? admissionSlot, CancellationToken cancellationToken)
     {
         // One statement, so the order and its lines appear together or not at all. DO NOTHING covers both the
         // idempotency key and the admission slot; the caller tells the two apart.
@@ -119,10 +122,14 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
                         {OrderStatus.Pending}, {order.Total}, {order.Currency}, {order.CreatedAt}, {order.SaleId}, {admissionTicket}, {admissionSlot})
                 ON CONFLICT DO NOTHING
                 RETURNING id)
-            INSERT INTO order_lines (order_id, product_id, quantity, unit_price)
-            SELECT new_order.id, line.product_id, line.quantity, line.unit_price
-            FROM new_order, unnest({order.Lines.Select(l => l.ProductId).ToArray()}, {order.Lines.Select(l => l.Quantity).ToArray()},
-                                   {order.Lines.Select(l => l.UnitPrice).ToArray()}) AS line(product_id, quantity, unit_price)
+            INSERT INTO order_lines (order_id, product_id, product_sku, product_name, quantity, unit_price)
+            SELECT new_order.id, line.product_id, line.product_sku, line.product_name, line.quantity, line.unit_price
+            FROM new_order, unnest({order.Lines.Select(l => l.ProductId).ToArray()},
+                                   {order.Lines.Select(l => products[l.ProductId].Sku).ToArray()},
+                                   {order.Lines.Select(l => products[l.ProductId].Name).ToArray()},
+                                   {order.Lines.Select(l => l.Quantity).ToArray()},
+                                   {order.Lines.Select(l => l.UnitPrice).ToArray()})
+                 AS line(product_id, product_sku, product_name, quantity, unit_price)
             """, cancellationToken);
         return inserted > 0;
     }

@@ -149,7 +149,7 @@ public static class OrdersApi
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"There is no order with id {id}.");
         }
         return TypedResults.Ok(new OrderStatusResponse(order.Id, order.Status, order.Reason,
-            order.Lines.OrderBy(l => l.ProductId).Select(l => new OrderStatusLine(l.ProductId, l.Quantity, l.UnitPrice)).ToList(),
+            order.Lines.OrderBy(l => l.ProductId).Select(l => new OrderStatusLine(l.ProductId, l.ProductSku, l.ProductName, l.Quantity, l.UnitPrice)).ToList(),
             order.Total, order.Currency, order.CreatedAt));
     }
 

@@ -27,7 +27,8 @@ internal sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
         product.Property(p => p.ImageKey).HasMaxLength(200);
         product.HasIndex(p => p.Sku).IsUnique();
         product.HasIndex(p => new { p.CategoryId, p.Id });
-        // Case-insensitive "name contains" search (ILIKE '%q%') can only use a trigram index.
-        product.HasIndex(p => p.Name).HasMethod("gin").HasOperators("gin_trgm_ops");
+        // "Name contains" search compares folded text (SearchFolding) with LIKE '%q%', which only a trigram index serves.
+        product.Property(p => p.SearchName).HasComputedColumnSql($"{SearchFolding.Function}(name)", stored: true);
+        product.HasIndex(p => p.SearchName).HasMethod("gin").HasOperators("gin_trgm_ops");
     }
 }

@@ -26,10 +26,14 @@ public sealed class Order
     public List<OrderLine> Lines { get; set; } = [];
 }
 
+/// <summary>One product of an order, with its name, SKU and price as they were when it was bought.</summary>
 public sealed class OrderLine
 {
     public Guid OrderId { get; set; }
     public int ProductId { get; set; }
+    /// <summary>A snapshot: renaming the product later does not rewrite what this order says was sold.</summary>
+    public required string ProductName { get; set; }
+    public required string ProductSku { get; set; }
     public int Quantity { get; set; }
     public decimal UnitPrice { get; set; }
 }

@@ -37,6 +37,8 @@ internal sealed class OrderLineConfiguration : IEntityTypeConfiguration<OrderLin
     {
         line.HasKey(l => new { l.OrderId, l.ProductId });
         line.Property(l => l.UnitPrice).HasColumnType("numeric(12,2)");
+        line.Property(l => l.ProductName).HasMaxLength(200);
+        line.Property(l => l.ProductSku).HasMaxLength(32);
         line.ToTable(t => t.HasCheckConstraint("ck_order_lines_quantity", "quantity BETWEEN 1 AND 10"));
         line.HasOne<Product>().WithMany().HasForeignKey(l => l.ProductId).OnDelete(DeleteBehavior.Restrict);
         line.HasIndex(l => l.ProductId);

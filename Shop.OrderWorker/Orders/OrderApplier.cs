@@ -137,8 +137,10 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
                     },
                 },
                 new NpgsqlBatchCommand("""
-                    INSERT INTO order_lines (order_id, product_id, quantity, unit_price)
-                    SELECT * FROM unnest($1, $2, $3, $4)
+                    INSERT INTO order_lines (order_id, product_id, product_sku, product_name, quantity, unit_price)
+                    SELECT l.order_id, l.product_id, p.sku, p.name, l.quantity, l.unit_price
+                    FROM unnest($1, $2, $3, $4) AS l(order_id, product_id, quantity, unit_price)
+                    JOIN products p ON p.id = l.product_id
                     ON CONFLICT DO NOTHING
                     """)
                 {

@@ -11,16 +11,18 @@ public sealed class BiReports(NpgsqlDataSource replica)
 {
     public const int LowStockDefault = 10;
 
+    /// <summary>The best sellers, each under the name it was last sold by in the range (order lines keep the name as bought).</summary>
     public Task<ReportTable> TopProductsAsync(DayRange range, CancellationToken cancellationToken) => QueryAsync(
-        ["product_id", "product", "category", "units", "revenue"], """
-        SELECT p.id, p.name, c.name, sum(l.quantity)::bigint, sum(l.quantity * l.unit_price)
+        ["product_id", "sku", "product", "category", "units", "revenue"], """
+        SELECT p.id, p.sku, (array_agg(l.product_name ORDER BY o.created_at DESC))[1], c.name,
+               sum(l.quantity)::bigint, sum(l.quantity * l.unit_price)
         FROM orders o
         JOIN order_lines l ON l.order_id = o.id
         JOIN products p ON p.id = l.product_id
         JOIN categories c ON c.id = p.category_id
         WHERE o.status = 'Confirmed' AND o.created_at >= $1 AND o.created_at < $2
-        GROUP BY p.id, p.name, c.name
-        ORDER BY 5 DESC, 1
+        GROUP BY p.id, p.sku, c.name
+        ORDER BY 6 DESC, 1
         LIMIT 20
         """, cancellationToken, range.Start, range.End);
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Shop.Web.Orders;
 
-public sealed record OrderStatusLine(int ProductId, int Quantity, decimal UnitPrice);
+public sealed record OrderStatusLine(int ProductId, string Sku, string Name, int Quantity, decimal UnitPrice);
 
 public sealed record OrderStatus(Guid OrderId, string Status, string? Reason, IReadOnlyList<OrderStatusLine> Lines, decimal Total, string Currency, DateTimeOffset CreatedAt)
 {

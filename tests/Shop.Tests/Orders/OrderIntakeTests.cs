@@ -38,19 +38,21 @@ public sealed class OrderIntakeTests(ShopFixture fixture)
         Assert.Equal($"/api/orders/{accepted.OrderId}", accepted.StatusUrl);
         Assert.Equal(accepted.StatusUrl, response.Headers.Location?.OriginalString);
 
-        var prices = new Dictionary<int, decimal>();
+        var products = new Dictionary<int, JsonElement>();
         foreach (var id in new[] { 4601, 4602 })
         {
-            prices[id] = (await edge.GetFromJsonAsync<JsonElement>($"/api/catalog/items/{id}")).GetProperty("price").GetDecimal();
+            products[id] = await edge.GetFromJsonAsync<JsonElement>($"/api/catalog/items/{id}");
         }
+        OrderLineDto Line(int id, int quantity) => new(id, products[id].GetProperty("sku").GetString()!, products[id].GetProperty("name").GetString()!,
+            quantity, products[id].GetProperty("price").GetDecimal());
         OrderStatusDto? status = null;
         await Poll.UntilAsync(async () =>
         {
             status = await edge.GetFromJsonAsync<OrderStatusDto>(accepted.StatusUrl);
             return status!.Status == "Confirmed";
         }, "the order to be confirmed");
-        Assert.Equal([new(4601, 2, prices[4601]), new(4602, 1, prices[4602])], status!.Lines);
-        Assert.Equal(2 * prices[4601] + prices[4602], status.Total);
+        Assert.Equal([Line(4601, 2), Line(4602, 1)], status!.Lines);
+        Assert.Equal(2 * Line(4601, 1).UnitPrice + Line(4602, 1).UnitPrice, status.Total);
         Assert.Equal("EUR", status.Currency);
         Assert.Null(status.Reason);
     }

@@ -24,7 +24,7 @@ public sealed record OrderAcceptedDto(Guid OrderId, string Status, string Status
 
 public sealed record OrderStatusDto(Guid OrderId, string Status, string? Reason, List<OrderLineDto> Lines, decimal Total, string Currency, DateTimeOffset CreatedAt);
 
-public sealed record OrderLineDto(int ProductId, int Quantity, decimal UnitPrice);
+public sealed record OrderLineDto(int ProductId, string Sku, string Name, int Quantity, decimal UnitPrice);
 
 /// <summary>Sends orders the way shoppers do, and reads back from Postgres and RabbitMQ what became of them.</summary>
 public sealed class OrderTraffic(TestShop shop)

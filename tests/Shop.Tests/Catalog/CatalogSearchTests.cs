@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using Npgsql;
+using Shop.Tests.Infrastructure;
+
+namespace Shop.Tests.Catalog;
+
+/// <summary>
+/// Search folds case and accents in every script, in the database and in the cache alike. Each test renames products
+/// of its own (ids no other test reads by name) and puts their names back afterwards.
+/// </summary>
+[Collection(ShopCollection.Name)]
+public sealed class CatalogSearchTests(ShopFixture fixture)
+{
+    private readonly TestShop shop = fixture.Shop;
+
+    public static TheoryData<int, string, string[]> Spellings => new()
+    {
+        { 4971, "Crème brûlée torch", ["CRÈME BRÛLÉE", "creme brulee", "Crème Brûlée TORCH", "BRULEE"] },
+        { 4972, "Ελληνικός καφές μπρίκι", ["ΚΑΦΈΣ", "καφες", "ΕΛΛΗΝΙΚΟΣ ΚΑΦΕΣ", "ελληνικοσ"] },
+        { 4973, "Ёлочная игрушка Снегирь", ["ЁЛОЧНАЯ ИГРУШКА", "елочная", "СНЕГИРЬ"] },
+        { 4974, "Łódź Straße Ærø mug", ["lodz strasse", "ŁÓDŹ", "aero mug", "STRASSE AERØ"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Spellings))]
+    public async Task Search_ignores_case_and_accents_in_every_script(int id, string name, string[] queries)
+    {
+        await using var renamed = await RenamedAsync(id, name);
+        using var edge = shop.EdgeClient();
+
+        foreach (var query in queries)
+        {
+            var page = await SearchAsync(edge, query);
+            Assert.True(page.Items.Any(i => i.Id == id), $"q={query} did not find \"{name}\" ({page.TotalCount} results)");
+        }
+    }
+
+    [Fact]
+    public async Task Every_spelling_gets_the_databases_answer_whichever_was_cached_first()
+    {
+        const int id = 4975;
+        await using var renamed = await RenamedAsync(id, "Crème fraîche whisk");
+        // One spelling first, on every instance, so each has it in memory (and Redis holds it too); the others follow.
+        var spellings = new[] { "CRÈME FRAÎCHE", "crème fraîche", "Creme Fraiche", "crème FRAÎCHE whisk" };
+        var instances = Enumerable.Range(0, TestShop.ApiInstances.Count)
+            .Select(i => new HttpClient { BaseAddress = new Uri($"http://localhost:{shop.Ports.ApiBase + i}") })
+            .ToList();
+        try
+        {
+            foreach (var spelling in spellings)
+            {
+                foreach (var instance in instances)
+                {
+                    var page = await SearchAsync(instance, spelling);
+                    Assert.True(page.Items.Any(i => i.Id == id), $"{instance.BaseAddress} answered q={spelling} without product {id}");
+                }
+            }
+        }
+        finally
+        {
+            instances.ForEach(i => i.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task The_storefront_search_finds_names_whatever_the_case_and_accents()
+    {
+        const int id = 4976;
+        await using var renamed = await RenamedAsync(id, "Smörgåsbord Übersicht tray");
+        using var edge = shop.EdgeClient();
+
+        var html = await edge.GetStringAsync($"/search?q={Uri.EscapeDataString("SMORGASBORD ubersicht")}");
+
+        Assert.Contains($"/product/{id}", html);
+    }
+
+    [Fact]
+    public async Task Folded_search_is_served_by_the_trigram_index()
+    {
+        await using var db = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
+        await using var connection = await db.OpenConnectionAsync();
+        await using (var noSeqScan = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await noSeqScan.ExecuteNonQueryAsync();
+        }
+        await using var explain = new NpgsqlCommand(
+            "EXPLAIN SELECT id FROM products WHERE search_name LIKE '%' || shop_search_fold($1) || '%'", connection);
+        explain.Parameters.Add(new NpgsqlParameter { Value = "CRÈME BRÛLÉE" });
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Contains(plan, line => line.Contains("ix_products_search_name", StringComparison.Ordinal));
+    }
+
+    private static async Task<PageDto> SearchAsync(HttpClient client, string query) =>
+        (await client.GetFromJsonAsync<PageDto>($"/api/catalog/items?pageSize=100&q={Uri.EscapeDataString(query)}"))!;
+
+    /// <summary>Renames a product through the admin API (as staff would) and names it back when disposed.</summary>
+    private async Task<Rename> RenamedAsync(int id, string name)
+    {
+        await using var db = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
+        await using var select = db.CreateCommand("SELECT name FROM products WHERE id = $1");
+        select.Parameters.Add(new NpgsqlParameter { Value = id });
+        var original = (string)(await select.ExecuteScalarAsync())!;
+        var rename = new Rename(this, id, original);
+        await RenameAsync(id, name);
+        return rename;
+    }
+
+    private async Task RenameAsync(int id, string name)
+    {
+        using var edge = shop.EdgeClient();
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/catalog/items/{id}") { Content = JsonContent.Create(new { name }) };
+        request.Headers.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
+        using var response = await edge.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private sealed record Rename(CatalogSearchTests Tests, int Id, string Original) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await Tests.RenameAsync(Id, Original);
+    }
+}
