@@ -21,7 +21,8 @@ public sealed class CatalogService(HybridCache cache, CatalogReader reader, Cata
     public async Task<CatalogPage> ListAsync(CatalogListQuery query, CancellationToken cancellationToken)
     {
         var folded = query.Search is null ? null : await FoldAsync(query.Search, cancellationToken);
-        return await GetOrCreateAsync("list", $"catalog:list:{query.Page}:{query.PageSize}:{query.Category}:{folded}", [ListsTag],
+        // The category's length keeps the key unambiguous: "a:b" + "c" and "a" + "b:c" are different lists.
+        return await GetOrCreateAsync("list", $"catalog:list:{query.Page}:{query.PageSize}:{query.Category?.Length}:{query.Category}:{folded}", [ListsTag],
             options.Value.ListExpiration, ct => reader.ListAsync(query, folded, ct), cancellationToken);
     }
 

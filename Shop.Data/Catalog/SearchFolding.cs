@@ -1,7 +1,8 @@
 namespace Shop.Data.Catalog;
 
 /// <summary>
-/// The one rule for "these two texts match as a shopper means it": Postgres's <c>unaccent</c> dictionary, then ICU's
+/// The one rule for "these two texts match as a shopper means it": Unicode NFKC (so full-width letters and ligatures
+/// are plain letters), Postgres's <c>unaccent</c> dictionary, then ICU's
 /// lower case (every script, not only ASCII as the database's C locale would), then the final sigma as σ (Unicode case
 /// folding). Product names are folded into <see cref="Product.SearchName"/> by the same function that folds a query,
 /// and the API keys its search cache by the folded query, so the cache and the database cannot disagree.
@@ -17,6 +18,6 @@ public static class SearchFolding
     public const string CreateFunctionSql = $"""
         CREATE OR REPLACE FUNCTION {Function}(text) RETURNS text
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-        RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, $1) COLLATE "und-x-icu"), 'ς', 'σ');
+        RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, normalize($1, NFKC)) COLLATE "und-x-icu"), 'ς', 'σ');
         """;
 }
