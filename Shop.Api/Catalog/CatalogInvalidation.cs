@@ -149,7 +149,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
         {
             logger.LogWarning(e, "Could not record dropping every catalog entry in Redis");
         }
-        logger.LogInformation("Subscribed to catalog invalidations again; dropped every cached catalog entry, as some may have been missed");
+        logger.LogInformation("Dropped every cached catalog entry: invalidations may have been missed while the subscription was away");
     }
 
     /// <summary>The library subscribes again by itself after a reconnect, but what was announced while it was away is lost.</summary>

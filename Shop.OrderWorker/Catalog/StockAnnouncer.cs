@@ -14,6 +14,8 @@ namespace Shop.OrderWorker.Catalog;
 public sealed class StockAnnouncer(IConnectionMultiplexer redis, ILogger<StockAnnouncer> logger) : BackgroundService
 {
     private static readonly RedisChannel Invalidations = RedisChannel.Literal(CatalogChanges.Channel);
+    // While Redis does not answer, the changes are tried again this often.
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
 
     private readonly Lock gate = new();
     private readonly Channel<bool> pending = Channel.CreateBounded<bool>(
@@ -21,9 +23,6 @@ public sealed class StockAnnouncer(IConnectionMultiplexer redis, ILogger<StockAn
     private HashSet<int> changed = [];
     private bool availabilityChanged;
     private bool failing;
-
-    /// <summary>How long to wait before trying again while Redis does not answer.</summary>
-    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Call after the commit only: an API instance that reloads on the message must read the new stock.</summary>
     public void Announce(AppliedBatch batch)
