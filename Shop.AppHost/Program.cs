@@ -50,6 +50,8 @@ for (var instance = 1; instance <= settings.OrderWorkers; instance++)
     builder.AddService<Projects.Shop_OrderWorker>($"orderworker-{instance}")
         .WithConnection(infrastructure.Primary, budget.WorkerPool)
         .WithConnection(infrastructure.RabbitMQ)
+        // Announces the stock it changed to the API instances' catalog caches; orders never wait for Redis.
+        .WithConnection(infrastructure.Redis)
         .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
         .WaitForCompletion(migrations);
 }

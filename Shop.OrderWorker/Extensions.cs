@@ -1,5 +1,6 @@
 using Shop.Data;
 using Shop.Messaging;
+using Shop.OrderWorker.Catalog;
 using Shop.OrderWorker.Orders;
 
 namespace Shop.OrderWorker;
@@ -11,6 +12,15 @@ public static class Extensions
         // Orders are applied on the primary only; the replica is for staff reports.
         builder.AddNpgsqlDataSource(ShopDataExtensions.PrimaryConnectionName);
         builder.AddRabbitMQClient("rabbitmq");
+        // Only to announce stock changes to the catalog caches. Orders never need Redis: it is no health check of the
+        // worker's, and a dead Redis fails an announcement at once instead of queueing it.
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true, options =>
+        {
+            options.AbortOnConnectFail = false;
+            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
+            options.ConnectTimeout = 1000;
+            options.AsyncTimeout = 1000;
+        });
 
         builder.Services.AddOptions<OrderWorkerOptions>().BindConfiguration(OrderWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -18,6 +28,9 @@ public static class Extensions
         builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IConfiguration>()["WaitingRoom:SigningKey"]
             ?? throw new InvalidOperationException("WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")));
         builder.Services.AddSingleton<OrderApplier>();
+        // Registered before the consumer so it stops after it and still sends the last transactions' changes.
+        builder.Services.AddSingleton<StockAnnouncer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StockAnnouncer>());
         builder.Services.AddHostedService<OrderConsumer>();
     }
 }

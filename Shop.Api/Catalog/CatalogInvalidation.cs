@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Caching.Hybrid;
+using Shop.Messaging;
 using StackExchange.Redis;
 
 namespace Shop.Api.Catalog;
@@ -6,6 +7,7 @@ namespace Shop.Api.Catalog;
 /// <summary>
 /// HybridCache drops a tag only in the process that asks. A staff update therefore also publishes the tags on
 /// a Redis channel, and every API instance (this one included) drops them from its own memory on receipt.
+/// The order workers announce the stock they changed on the same channel (<see cref="CatalogChanges"/>).
 /// </summary>
 /// <remarks>
 /// StackExchange.Redis re-subscribes after a reconnect, but not always: a reconnect that meets Redis still loading
@@ -15,7 +17,7 @@ namespace Shop.Api.Catalog;
 public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCache cache, ILogger<CatalogInvalidation> logger)
     : BackgroundService
 {
-    public static readonly RedisChannel Channel = RedisChannel.Literal("shop:catalog:invalidate");
+    public static readonly RedisChannel Channel = RedisChannel.Literal(CatalogChanges.Channel);
     private const string ProbePrefix = "?probe:";
 
     private readonly string probe = ProbePrefix + Guid.NewGuid().ToString("N");
@@ -42,7 +44,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
         }
         try
         {
-            await redis.GetSubscriber().PublishAsync(Channel, string.Join('\n', tags));
+            await redis.GetSubscriber().PublishAsync(Channel, CatalogChanges.Message(tags));
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -55,6 +57,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
     {
         // Subscribed before the instance takes traffic, so it misses no update made after it is up.
         subscribed = await TrySubscribeAsync();
+        redis.ConnectionRestored += OnConnectionRestored;
         await base.StartAsync(cancellationToken);
     }
 
@@ -68,6 +71,10 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
                 if (!subscribed || !await ProbeComesBackAsync(stoppingToken))
                 {
                     subscribed = await TrySubscribeAsync();
+                    if (subscribed)
+                    {
+                        await DropEverythingAsync();
+                    }
                 }
             }
         }
@@ -79,6 +86,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        redis.ConnectionRestored -= OnConnectionRestored;
         try
         {
             await redis.GetSubscriber().UnsubscribeAsync(Channel, OnMessage);
@@ -126,6 +134,28 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
             return false;
         }
     }
+
+    /// <summary>
+    /// Whatever was announced while the subscription was gone (a staff update, stock an order worker took) never
+    /// arrived, so nothing this instance holds can be trusted: it reads everything afresh, once.
+    /// </summary>
+    private async Task DropEverythingAsync()
+    {
+        try
+        {
+            await cache.RemoveByTagAsync("*"); // HybridCache's reserved tag for every entry
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning(e, "Could not record dropping every catalog entry in Redis");
+        }
+        logger.LogInformation("Dropped every cached catalog entry: invalidations may have been missed while the subscription was away");
+    }
+
+    /// <summary>The library subscribes again by itself after a reconnect, but what was announced while it was away is lost.</summary>
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
+        DropEverythingAsync().ContinueWith(
+            t => logger.LogWarning(t.Exception, "Dropping the catalog cache after a reconnect failed"), TaskContinuationOptions.OnlyOnFaulted);
 
     private void OnMessage(RedisChannel channel, RedisValue message)
     {

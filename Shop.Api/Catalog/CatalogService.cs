@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
+using Shop.Messaging;
 
 namespace Shop.Api.Catalog;
 
@@ -10,9 +11,9 @@ namespace Shop.Api.Catalog;
 /// </summary>
 public sealed class CatalogService(HybridCache cache, CatalogReader reader, CatalogCacheMetrics metrics, IOptions<CatalogCacheOptions> options)
 {
-    public const string ListsTag = "catalog:lists";
+    public const string ListsTag = CatalogChanges.ListsTag;
 
-    public static string ItemTag(int id) => $"catalog:item:{id}";
+    public static string ItemTag(int id) => CatalogChanges.ItemTag(id);
 
     /// <summary>
     /// A page of the catalog. A search is keyed by its folded form, the very text the database matches, so every spelling

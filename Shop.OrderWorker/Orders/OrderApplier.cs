@@ -7,14 +7,23 @@ namespace Shop.OrderWorker.Orders;
 
 public sealed record AppliedOutcome(Guid OrderId, string Status, string? Reason);
 
+/// <summary>What one committed transaction did: each new order's outcome, and the products whose stock it changed.</summary>
+public sealed record AppliedBatch(IReadOnlyList<AppliedOutcome> Outcomes, IReadOnlyCollection<int> StockChanged, IReadOnlyCollection<int> SoldOut)
+{
+    public static readonly AppliedBatch Nothing = new([], [], []);
+}
+
 /// <summary>
 /// Applies a batch of orders in one Postgres transaction: a dedup row per order id, then for each new order a
 /// conditional stock decrement per line inside a savepoint, so an order takes all its units or none.
 /// </summary>
 public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses passes)
 {
-    /// <returns>What happened to each order that was new; orders applied before (redeliveries, copies) are left out.</returns>
-    public async Task<IReadOnlyList<AppliedOutcome>> ApplyAsync(IReadOnlyList<OrderMessage> batch, CancellationToken cancellationToken)
+    /// <returns>
+    /// What happened to each order that was new (orders applied before, redeliveries and copies, are left out), and
+    /// which products' stock changed, among them those it sold out.
+    /// </returns>
+    public async Task<AppliedBatch> ApplyAsync(IReadOnlyList<OrderMessage> batch, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -24,20 +33,31 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
         if (orders.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
-            return [];
+            return AppliedBatch.Nothing;
         }
 
-        await LockProductsAsync(connection, orders, cancellationToken);
+        var stock = await LockProductsAsync(connection, orders, cancellationToken);
+        var changed = new HashSet<int>();
         var outcomes = new List<AppliedOutcome>(orders.Count);
         foreach (var order in orders)
         {
-            outcomes.Add(AdmissionHolds(order)
+            var outcome = AdmissionHolds(order)
                 ? await TakeStockAsync(connection, order, cancellationToken)
-                : new AppliedOutcome(order.OrderId, OrderStatus.Rejected, OrderStatus.AdmissionInvalid));
+                : new AppliedOutcome(order.OrderId, OrderStatus.Rejected, OrderStatus.AdmissionInvalid);
+            if (outcome.Status == OrderStatus.Confirmed)
+            {
+                // The rows are locked, so the stock read at the lock minus what confirmed orders took is what they have now.
+                foreach (var line in order.Lines)
+                {
+                    stock[line.ProductId] -= line.Quantity;
+                    changed.Add(line.ProductId);
+                }
+            }
+            outcomes.Add(outcome);
         }
         await RecordAsync(connection, orders, outcomes, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return outcomes;
+        return new AppliedBatch(outcomes, changed, [.. changed.Where(id => stock[id] == 0)]);
     }
 
     /// <summary>
@@ -70,14 +90,18 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
     /// that share products queue behind each other instead of deadlocking. NO KEY UPDATE is the lock the decrement
     /// takes anyway; it leaves intake free to insert order lines (whose foreign key needs KEY SHARE) meanwhile.
     /// </summary>
-    private static async Task LockProductsAsync(NpgsqlConnection connection, List<OrderMessage> orders, CancellationToken cancellationToken)
+    /// <returns>The stock of each locked product, which nobody else can change until the commit.</returns>
+    private static async Task<Dictionary<int, int>> LockProductsAsync(NpgsqlConnection connection, List<OrderMessage> orders, CancellationToken cancellationToken)
     {
-        await using var lockRows = new NpgsqlCommand("SELECT id FROM products WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", connection);
+        await using var lockRows = new NpgsqlCommand("SELECT id, stock FROM products WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", connection);
         lockRows.Parameters.Add(new NpgsqlParameter { Value = orders.SelectMany(o => o.Lines.Select(l => l.ProductId)).Distinct().ToArray() });
+        var stock = new Dictionary<int, int>();
         await using var reader = await lockRows.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
+            stock[reader.GetInt32(0)] = reader.GetInt32(1);
         }
+        return stock;
     }
 
     private static async Task<AppliedOutcome> TakeStockAsync(NpgsqlConnection connection, OrderMessage order, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using Shop.Messaging;
+using Shop.OrderWorker.Catalog;
 
 namespace Shop.OrderWorker.Orders;
 
@@ -15,7 +16,8 @@ namespace Shop.OrderWorker.Orders;
 /// cannot be parsed, or keeps failing while the database is up, goes to the dead-letter queue.
 /// </summary>
 public sealed class OrderConsumer(
-    IServiceProvider services, OrderApplier applier, IOptions<OrderWorkerOptions> options, IMeterFactory meters, ILogger<OrderConsumer> logger)
+    IServiceProvider services, OrderApplier applier, StockAnnouncer announcer, IOptions<OrderWorkerOptions> options, IMeterFactory meters,
+    ILogger<OrderConsumer> logger)
     : BackgroundService
 {
     private sealed record Delivery(ulong Tag, ReadOnlyMemory<byte> Body, ActivityContext Trace, DateTimeOffset ReceivedAt);
@@ -92,9 +94,10 @@ public sealed class OrderConsumer(
             try
             {
                 // Not cancelled by a stop request: a transaction that has started is allowed to finish and be acked.
-                var outcomes = await applier.ApplyAsync(batch.Select(b => b.Order).ToList(), CancellationToken.None);
+                var applied = await applier.ApplyAsync(batch.Select(b => b.Order).ToList(), CancellationToken.None);
                 transaction?.Stop();
-                Record(batch, outcomes, instruments, transaction);
+                announcer.Announce(applied);
+                Record(batch, applied.Outcomes, instruments, transaction);
                 foreach (var (delivery, _) in batch)
                 {
                     await SettleAsync(delivery.Tag, ack: true);
