@@ -164,7 +164,7 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
                     INSERT INTO order_lines (order_id, product_id, product_sku, product_name, quantity, unit_price)
                     SELECT l.order_id, l.product_id, p.sku, p.name, l.quantity, l.unit_price
                     FROM unnest($1, $2, $3, $4) AS l(order_id, product_id, quantity, unit_price)
-                    JOIN products p ON p.id = l.product_id
+                    LEFT JOIN products p ON p.id = l.product_id -- a line naming no product still fails the batch, never vanishes
                     ON CONFLICT DO NOTHING
                     """)
                 {
