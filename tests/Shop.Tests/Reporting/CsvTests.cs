@@ -45,7 +45,8 @@ public sealed class CsvTests
         Assert.Equal("-2.5", Written(-2.5));
         Assert.Equal("0.1", Written(0.1m));
         Assert.Equal("2026-11-27T09:00Z", Written(DateTimeOffset.Parse("2026-11-27T10:00:00+01:00", System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.Equal("", Written([null]));
+        // An empty cell; alone on its row it is quoted, so the row does not read as a blank line.
+        Assert.Equal("\"\"", Written([null]));
     }
 
     [Fact]
