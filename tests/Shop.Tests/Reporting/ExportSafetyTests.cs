@@ -88,7 +88,8 @@ public sealed class ExportSafetyTests(ShopFixture fixture)
             return;
         }
         var problem = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
-        if (problem.GetProperty("status").GetInt32() != (int)expected || problem.GetProperty("detail").GetString() is not { Length: > 0 })
+        if (!problem.TryGetProperty("status", out var status) || status.GetInt32() != (int)expected
+            || !problem.TryGetProperty("detail", out var detail) || detail.GetString() is not { Length: > 0 })
         {
             problems.Add($"{who} GET {path}: a problem without status or detail: {problem}");
         }
@@ -163,7 +164,9 @@ public sealed class ExportSafetyTests(ShopFixture fixture)
         var escapedFormula = "'" + Formula;
         var escapedSale = $"'{saleName} ({saleId})";
         var product = Row(exports["/reports/top-products.csv"], $"{FormulaProduct}");
-        Assert.Equal((escapedFormula, "1"), (product[1], product[3]));
+        // Units over the report's 30 days: 1 on a fresh database, more when the test shop's data is reused.
+        Assert.Equal(escapedFormula, product[1]);
+        Assert.Matches("^[1-9][0-9]*$", product[3]);
         Assert.Equal(Markup, Row(exports["/reports/top-products.csv"], $"{MarkupProduct}")[1]);
         var stock = Row(exports["/reports/stock.csv"], $"{FormulaProduct}");
         Assert.Equal((escapedFormula, "0", "sold out"), (stock[1], stock[3], stock[4]));
