@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Shop.ServiceDefaults.Security;
@@ -28,12 +30,8 @@ public static class StaffAccess
             cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
             cookie.SlidingExpiration = true;
             cookie.LoginPath = LoginPath;
-            // Signed in but not staff: a plain 403, not a redirect to yet another page.
-            cookie.Events.OnRedirectToAccessDenied = context =>
-            {
-                context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                return Task.CompletedTask;
-            };
+            cookie.Events.OnRedirectToLogin = context => RefuseAsync(context, StatusCodes.Status401Unauthorized);
+            cookie.Events.OnRedirectToAccessDenied = context => RefuseAsync(context, StatusCodes.Status403Forbidden);
         });
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(StaffPolicy, policy => policy.RequireRole(StaffRoles.Staff, StaffRoles.Admin))
@@ -70,6 +68,39 @@ public static class StaffAccess
             })
             .RequireAuthorization()
             .WithMetadata(new Microsoft.AspNetCore.Antiforgery.RequireAntiforgeryTokenAttribute());
+
+    /// <summary>
+    /// A page (a Razor component) is for a person in a browser; every other endpoint (the CSV exports, JSON, form posts)
+    /// is for a program and answers its errors as problem details. The one rule Reporting decides that by.
+    /// </summary>
+    public static bool IsPage(Endpoint? endpoint) => endpoint?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null;
+
+    /// <summary>
+    /// How Reporting says no, decided here for every endpoint rather than by each handler's return type (which made
+    /// ASP.NET Core answer 401 for one export and redirect for the others): a page sends an anonymous visitor to sign in
+    /// and answers a signed-in account without the role with a plain 403 (the error page); anything else gets a 401 or
+    /// 403 problem with no <c>Location</c>, since a script cannot sign in on a form.
+    /// </summary>
+    private static Task RefuseAsync(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        if (IsPage(context.HttpContext.GetEndpoint()))
+        {
+            if (status == StatusCodes.Status401Unauthorized)
+            {
+                context.Response.Redirect(context.RedirectUri);
+            }
+            else
+            {
+                context.Response.StatusCode = status;
+            }
+            return Task.CompletedTask;
+        }
+        // Problem(...).ExecuteAsync writes problem+json whatever the request accepts (a CSV download may accept only text/csv).
+        return (status == StatusCodes.Status401Unauthorized
+                ? TypedResults.Problem(statusCode: status, title: "Sign-in required", detail: $"Sign in as staff at {LoginPath} first; the sign-in cookie then opens the reports.")
+                : TypedResults.Problem(statusCode: status, title: "Not allowed", detail: "This account may not read this; ask an admin for the staff role."))
+            .ExecuteAsync(context.HttpContext);
+    }
 
     /// <summary>Only a path on this site, so the login page cannot be used to send staff elsewhere.</summary>
     public static string SafeReturnUrl(string? url) =>

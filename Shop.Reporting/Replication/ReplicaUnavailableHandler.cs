@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Shop.Reporting.Access;
 
 namespace Shop.Reporting.Replication;
 
 /// <summary>
 /// Reports read only the replica. While it does not answer, a report page says so in plain words (and tries again by
-/// itself) and a CSV export is a 503 problem, both with Retry-After, instead of an error page; the store is not affected.
+/// itself) and anything else (a CSV export) is a 503 problem, both with Retry-After, instead of an error page; the store is not affected.
 /// </summary>
 public sealed class ReplicaUnavailableHandler(IProblemDetailsService problems, ILogger<ReplicaUnavailableHandler> logger) : IExceptionHandler
 {
@@ -20,7 +21,8 @@ public sealed class ReplicaUnavailableHandler(IProblemDetailsService problems, I
         logger.LogWarning(exception.InnerException, "A report could not reach the read replica; answering 503");
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
-        if (context.Request.Path.Value?.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) == true)
+        // The exception handler has already cleared the endpoint; its feature keeps the one that threw.
+        if (!StaffAccess.IsPage(context.Features.Get<IExceptionHandlerFeature>()?.Endpoint))
         {
             return await problems.TryWriteAsync(new ProblemDetailsContext
             {

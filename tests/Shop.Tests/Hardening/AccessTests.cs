@@ -160,8 +160,11 @@ public sealed class AccessTests(ShopFixture fixture)
             var path = endpoint.Route.Replace("{Code:int}", "404");
             using (var response = await anonymous.Http.GetAsync(path))
             {
+                // One rule: a page sends the visitor to sign in, anything else (an export) is a 401 problem without a redirect.
                 var toLogin = response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.OriginalString.Contains("/login") == true;
-                if (!toLogin && response.StatusCode != HttpStatusCode.Unauthorized)
+                var refused = response.StatusCode == HttpStatusCode.Unauthorized && response.Headers.Location is null
+                    && response.Content.Headers.ContentType?.MediaType == "application/problem+json";
+                if (endpoint.Kind == EndpointInventory.Kinds.Page ? !toLogin : !refused)
                 {
                     problems.Add($"anonymous GET {path}: {(int)response.StatusCode}");
                 }

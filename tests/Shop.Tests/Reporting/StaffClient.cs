@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.VisualBasic.FileIO;
 using Shop.Staff;
 using Shop.Tests.Infrastructure;
 
@@ -38,6 +39,24 @@ public sealed partial class StaffClient(TestShop shop) : IDisposable
         fields["_handler"] = formName;
         return await Http.PostAsync(path, new FormUrlEncodedContent(fields));
     }
+
+    /// <summary>An export's rows after the header, read by the framework's RFC 4180 parser (quoted fields, doubled quotes, line breaks).</summary>
+    public async Task<List<string[]>> CsvAsync(string path)
+    {
+        using var response = await Http.GetAsync(path);
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode}");
+        using var parser = new TextFieldParser(await response.Content.ReadAsStreamAsync()) { HasFieldsEnclosedInQuotes = true, TrimWhiteSpace = false };
+        parser.SetDelimiters(",");
+        var rows = new List<string[]>();
+        while (!parser.EndOfData)
+        {
+            rows.Add(parser.ReadFields()!);
+        }
+        return rows[1..];
+    }
+
+    /// <summary>A CSV cell as the report's page shows it: without the apostrophe that keeps a spreadsheet from running it.</summary>
+    public static string AsOnPage(string cell) => cell is ['\'', '=' or '+' or '-' or '@' or '\t' or '\r', ..] ? cell[1..] : cell;
 
     public static async Task<string> AdminPasswordAsync(TestShop shop) => await shop.ParameterAsync("staff-admin-password");
 

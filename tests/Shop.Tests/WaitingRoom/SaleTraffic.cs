@@ -44,9 +44,9 @@ public sealed class SaleTraffic(TestShop shop)
     }
 
     public static object Sale(int admissionsPerMinute = 6000, int maxActive = 1000, string queueMode = "Fifo", string whenRedisDown = "Closed",
-        DateTimeOffset? startsAt = null, int sessionMinutes = 10, int abandonAfterSeconds = 120) => new
+        DateTimeOffset? startsAt = null, int sessionMinutes = 10, int abandonAfterSeconds = 120, string name = "Test sale") => new
     {
-        name = "Test sale",
+        name,
         startsAt = startsAt ?? DateTimeOffset.UtcNow.AddMinutes(-1),
         endsAt = DateTimeOffset.UtcNow.AddHours(1),
         admissionsPerMinute,
