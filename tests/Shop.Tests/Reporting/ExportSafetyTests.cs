@@ -165,9 +165,9 @@ public sealed class ExportSafetyTests(ShopFixture fixture)
         var escapedSale = $"'{saleName} ({saleId})";
         var product = Row(exports["/reports/top-products.csv"], $"{FormulaProduct}");
         // Units over the report's 30 days: 1 on a fresh database, more when the test shop's data is reused.
-        Assert.Equal(escapedFormula, product[1]);
-        Assert.Matches("^[1-9][0-9]*$", product[3]);
-        Assert.Equal(Markup, Row(exports["/reports/top-products.csv"], $"{MarkupProduct}")[1]);
+        Assert.Equal(escapedFormula, product[2]);
+        Assert.Matches("^[1-9][0-9]*$", product[4]);
+        Assert.Equal(Markup, Row(exports["/reports/top-products.csv"], $"{MarkupProduct}")[2]);
         var stock = Row(exports["/reports/stock.csv"], $"{FormulaProduct}");
         Assert.Equal((escapedFormula, "0", "sold out"), (stock[1], stock[3], stock[4]));
         Assert.Equal([escapedSale, "1", "0", "0", "0"], Row(exports["/reports/outcomes.csv"], saleId, contains: true));
