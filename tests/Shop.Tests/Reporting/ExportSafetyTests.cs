@@ -105,7 +105,8 @@ public sealed class ExportSafetyTests(ShopFixture fixture)
         {
             foreach (var (id, name) in new[] { (FormulaProduct, Formula), (MarkupProduct, Markup) })
             {
-                using var renamed = await admin.PutAsJsonAsync($"/api/admin/catalog/items/{id}", new { name, stock = 1 });
+                // Priced so that one unit makes the top 20 by revenue, whatever else the suite has sold in the report's 30 days.
+                using var renamed = await admin.PutAsJsonAsync($"/api/admin/catalog/items/{id}", new { name, stock = 1, price = 999_999.99m });
                 Assert.True(renamed.IsSuccessStatusCode, $"rename {id}: {(int)renamed.StatusCode} {await renamed.Content.ReadAsStringAsync()}");
             }
         }
