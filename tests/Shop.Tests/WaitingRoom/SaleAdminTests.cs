@@ -1,0 +1,34 @@
+using System.Net;
+using System.Net.Http.Json;
+using Shop.Tests.Infrastructure;
+
+namespace Shop.Tests.WaitingRoom;
+
+/// <summary>Staff changes to sales that arrive at the same moment.</summary>
+[Collection(ShopCollection.Name)]
+public sealed class SaleAdminTests(ShopFixture fixture)
+{
+    private readonly SaleTraffic sales = new(fixture.Shop);
+
+    [Fact]
+    public async Task Concurrent_puts_of_a_new_sale_create_it_once_and_change_it_otherwise()
+    {
+        var saleId = SaleTraffic.NewSaleId();
+        using var admin = await sales.AdminAsync();
+        try
+        {
+            var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+            {
+                using var response = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", SaleTraffic.Sale(startsAt: DateTimeOffset.UtcNow.AddHours(1)));
+                return response.StatusCode;
+            }));
+
+            Assert.Equal(1, answers.Count(a => a == HttpStatusCode.Created));
+            Assert.Equal(11, answers.Count(a => a == HttpStatusCode.OK));
+        }
+        finally
+        {
+            await sales.EndSaleAsync(saleId);
+        }
+    }
+}
