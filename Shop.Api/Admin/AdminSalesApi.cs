@@ -134,7 +134,8 @@ public static class AdminSalesApi
         Check(d.EndsAt is not null, "endsAt", "endsAt is required, e.g. 2026-11-27T21:00:00Z.");
         if (d is { StartsAt: { } start, EndsAt: { } end })
         {
-            Check(end > start, "endsAt", "endsAt must be after startsAt.");
+            // Postgres keeps microseconds: two instants closer than that would pass here and break the table's check (a 500).
+            Check(end - start >= TimeSpan.FromSeconds(1), "endsAt", "endsAt must be at least a second after startsAt.");
         }
         Check(d.AdmissionsPerMinute is >= 1 and <= 1_000_000, "admissionsPerMinute", "admissionsPerMinute must be from 1 to 1,000,000.");
         Check(d.MaxActiveShoppers is >= 1 and <= 10_000_000, "maxActiveShoppers", "maxActiveShoppers must be from 1 to 10,000,000.");

@@ -19,7 +19,7 @@ public sealed class SaleAdminTests(ShopFixture fixture)
         {
             var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
             {
-                using var response = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", SaleTraffic.Sale(startsAt: DateTimeOffset.UtcNow.AddHours(1)));
+                using var response = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", SaleTraffic.Sale(startsAt: DateTimeOffset.UtcNow.AddMinutes(30)));
                 return response.StatusCode;
             }));
 
@@ -30,5 +30,21 @@ public sealed class SaleAdminTests(ShopFixture fixture)
         {
             await sales.EndSaleAsync(saleId);
         }
+    }
+
+    [Fact]
+    public async Task A_sale_that_ends_within_a_second_of_its_start_is_a_400_not_a_500()
+    {
+        var saleId = SaleTraffic.NewSaleId();
+        var start = DateTimeOffset.UtcNow.AddMinutes(30);
+        using var admin = await sales.AdminAsync();
+        using var response = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", new
+        {
+            name = "Blink", startsAt = start, endsAt = start.AddTicks(1), admissionsPerMinute = 60, maxActiveShoppers = 10,
+            sessionMinutes = 10, queueMode = "Fifo", whenRedisDown = "Closed",
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("endsAt", await response.Content.ReadAsStringAsync());
     }
 }
