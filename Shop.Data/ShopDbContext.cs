@@ -15,6 +15,7 @@ public sealed class ShopDbContext(DbContextOptions<ShopDbContext> options) : DbC
     public DbSet<AppliedOrder> AppliedOrders => Set<AppliedOrder>();
     public DbSet<Sale> Sales => Set<Sale>();
     public DbSet<SaleAdmission> SaleAdmissions => Set<SaleAdmission>();
+    public DbSet<EndedAdmission> EndedAdmissions => Set<EndedAdmission>();
     public DbSet<SaleQueueStats> SaleQueueStats => Set<SaleQueueStats>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>

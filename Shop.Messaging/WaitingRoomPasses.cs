@@ -87,3 +87,13 @@ public sealed class WaitingRoomPasses
         return true;
     }
 }
+
+/// <summary>Redis keys that more than the API reads: the storefront's gate checks whether an admission has ended.</summary>
+public static class WaitingRoomKeys
+{
+    /// <summary>The braces keep a sale's keys on one node should Redis ever be clustered.</summary>
+    public static string SalePrefix(string saleId) => $"wr:{{{saleId}}}:";
+
+    /// <summary>Positions whose session ended early (the shopper left or used its orders): their admissions are spent.</summary>
+    public static string Ended(string saleId) => SalePrefix(saleId) + "ended";
+}

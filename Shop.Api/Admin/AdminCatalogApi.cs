@@ -41,17 +41,19 @@ public static class AdminCatalogApi
             return CatalogApi.Invalid(errors);
         }
 
-        var product = await db.Products.Include(p => p.Category).SingleOrDefaultAsync(p => p.Id == itemId, cancellationToken);
-        if (product is null)
+        // One statement that writes only the fields sent: the worker's stock decrements and other staff changes
+        // made meanwhile are never overwritten with values read before them.
+        var (price, stock, name, now) = (update.Price, update.Stock, update.Name?.Trim(), clock.GetUtcNow());
+        var changed = await db.Products.Where(p => p.Id == itemId).ExecuteUpdateAsync(s => s
+            .SetProperty(p => p.Price, p => price ?? p.Price)
+            .SetProperty(p => p.Stock, p => stock ?? p.Stock)
+            .SetProperty(p => p.Name, p => name ?? p.Name)
+            .SetProperty(p => p.UpdatedAt, now), cancellationToken);
+        if (changed == 0)
         {
             return CatalogApi.ProductNotFound(itemId);
         }
-
-        product.Price = update.Price ?? product.Price;
-        product.Stock = update.Stock ?? product.Stock;
-        product.Name = update.Name?.Trim() ?? product.Name;
-        product.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        var product = await db.Products.AsNoTracking().Include(p => p.Category).SingleAsync(p => p.Id == itemId, cancellationToken);
 
         // Only after the commit: an instance that reloads now must read the new values.
         await invalidation.InvalidateAsync([CatalogService.ItemTag(itemId), CatalogService.ListsTag], cancellationToken);

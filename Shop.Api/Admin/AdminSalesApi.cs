@@ -31,44 +31,48 @@ public static class AdminSalesApi
         {
             return CatalogApi.Invalid(errors);
         }
-        var sale = await db.Sales.SingleOrDefaultAsync(s => s.Id == saleId, cancellationToken);
-        if (sale?.EndedAt is not null)
+        // One upsert, so two staff PUTs of a new sale at once are one create and one change (not a duplicate-key 500),
+        // and a PUT racing a DELETE never changes an ended sale. xmax = 0 tells a fresh row from an updated one.
+        var now = clock.GetUtcNow();
+        var created = await db.Database.SqlQuery<bool>($"""
+            INSERT INTO sales (id, name, starts_at, ends_at, admissions_per_minute, max_active_shoppers, session_minutes, queue_mode,
+                               when_redis_down, orders_per_admission, abandon_after_seconds, paused, updated_at)
+            VALUES ({saleId}, {definition.Name!.Trim()}, {definition.StartsAt!.Value}, {definition.EndsAt!.Value}, {definition.AdmissionsPerMinute!.Value},
+                    {definition.MaxActiveShoppers!.Value}, {definition.SessionMinutes!.Value}, {definition.QueueMode ?? SaleQueueModes.Fifo},
+                    {definition.WhenRedisDown ?? RedisDownPolicies.Closed}, {definition.OrdersPerAdmission ?? 1}, {definition.AbandonAfterSeconds ?? 120},
+                    false, {now})
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+                admissions_per_minute = excluded.admissions_per_minute, max_active_shoppers = excluded.max_active_shoppers,
+                session_minutes = excluded.session_minutes, queue_mode = excluded.queue_mode, when_redis_down = excluded.when_redis_down,
+                orders_per_admission = excluded.orders_per_admission, abandon_after_seconds = excluded.abandon_after_seconds,
+                updated_at = excluded.updated_at
+            WHERE sales.ended_at IS NULL
+            RETURNING xmax = 0 AS "Value"
+            """).ToListAsync(cancellationToken);
+        if (created.Count == 0)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Sale ended",
                 detail: $"The sale {saleId} has been ended and cannot change; create a sale with a new id.");
         }
-        var created = sale is null;
-        sale ??= db.Sales.Add(new Sale { Id = saleId, Name = "", QueueMode = "", WhenRedisDown = "" }).Entity;
-        sale.Name = definition.Name!.Trim();
-        sale.StartsAt = definition.StartsAt!.Value;
-        sale.EndsAt = definition.EndsAt!.Value;
-        sale.AdmissionsPerMinute = definition.AdmissionsPerMinute!.Value;
-        sale.MaxActiveShoppers = definition.MaxActiveShoppers!.Value;
-        sale.SessionMinutes = definition.SessionMinutes!.Value;
-        sale.QueueMode = definition.QueueMode ?? SaleQueueModes.Fifo;
-        sale.WhenRedisDown = definition.WhenRedisDown ?? RedisDownPolicies.Closed;
-        sale.OrdersPerAdmission = definition.OrdersPerAdmission ?? 1;
-        sale.AbandonAfterSeconds = definition.AbandonAfterSeconds ?? 120;
-        sale.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
         await directory.TryRefreshAsync(cancellationToken);
 
+        var sale = await db.Sales.AsNoTracking().SingleAsync(s => s.Id == saleId, cancellationToken);
         var response = ToResponse(sale, clock.GetUtcNow());
-        return created ? TypedResults.Created($"/api/admin/sales/{saleId}", response) : TypedResults.Ok(response);
+        return created[0] ? TypedResults.Created($"/api/admin/sales/{saleId}", response) : TypedResults.Ok(response);
     }
 
     private static async Task<Results<Ok<SaleResponse>, ProblemHttpResult>> SetPausedAsync(
         string saleId, bool paused, ShopDbContext db, SaleDirectory directory, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var sale = await db.Sales.SingleOrDefaultAsync(s => s.Id == saleId && s.EndedAt == null, cancellationToken);
-        if (sale is null)
+        var now = clock.GetUtcNow();
+        var changed = await db.Sales.Where(s => s.Id == saleId && s.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Paused, paused).SetProperty(x => x.UpdatedAt, now), cancellationToken);
+        if (changed == 0)
         {
             return SaleNotFound(saleId);
         }
-        sale.Paused = paused;
-        sale.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
         await directory.TryRefreshAsync(cancellationToken);
+        var sale = await db.Sales.AsNoTracking().SingleAsync(s => s.Id == saleId, cancellationToken);
         return TypedResults.Ok(ToResponse(sale, clock.GetUtcNow()));
     }
 
@@ -130,7 +134,8 @@ public static class AdminSalesApi
         Check(d.EndsAt is not null, "endsAt", "endsAt is required, e.g. 2026-11-27T21:00:00Z.");
         if (d is { StartsAt: { } start, EndsAt: { } end })
         {
-            Check(end > start, "endsAt", "endsAt must be after startsAt.");
+            // Postgres keeps microseconds: two instants closer than that would pass here and break the table's check (a 500).
+            Check(end - start >= TimeSpan.FromSeconds(1), "endsAt", "endsAt must be at least a second after startsAt.");
         }
         Check(d.AdmissionsPerMinute is >= 1 and <= 1_000_000, "admissionsPerMinute", "admissionsPerMinute must be from 1 to 1,000,000.");
         Check(d.MaxActiveShoppers is >= 1 and <= 10_000_000, "maxActiveShoppers", "maxActiveShoppers must be from 1 to 10,000,000.");

@@ -21,6 +21,8 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
     public sealed record UnknownProducts(IReadOnlyList<int> LineIndexes) : Outcome;
     /// <summary>The admission has already been used for as many orders as the sale allows.</summary>
     public sealed record AdmissionUsed(int OrdersPerAdmission) : Outcome;
+    /// <summary>The admission's shopper left the waiting room: the admission is spent.</summary>
+    public sealed record AdmissionEnded : Outcome;
 
     public async Task<Outcome> PlaceAsync(string idempotencyKey, OrderCustomer customer, IReadOnlyList<(int ProductId, int Quantity)> items,
         AdmissionGate.Admitted? admission, CancellationToken cancellationToken)
@@ -60,6 +62,10 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
                 order = existing.ToMessage(admission);
                 republish = true;
                 break;
+            }
+            if (admission is not null && await EndedAsync(admission, cancellationToken))
+            {
+                return new AdmissionEnded();
             }
             if (admission is null || slot >= admission.Sale.OrdersPerAdmission)
             {
@@ -109,17 +115,21 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
         }
     }
 
+    private Task<bool> EndedAsync(AdmissionGate.Admitted admission, CancellationToken cancellationToken) =>
+        db.EndedAdmissions.AnyAsync(e => e.SaleId == admission.Sale.Id && e.AdmissionTicket == admission.Claims.TicketId, cancellationToken);
+
     private async Task<bool> TryInsertAsync(
         OrderMessage order, Dictionary<int, SoldProduct> products, string? admissionTicket, short? admissionSlot, CancellationToken cancellationToken)
     {
         // One statement, so the order and its lines appear together or not at all. DO NOTHING covers both the
-        // idempotency key and the admission slot; the caller tells the two apart.
+        // idempotency key and the admission slot, and an admission whose shopper left takes no order; the caller tells them apart.
         var inserted = await db.Database.ExecuteSqlAsync($"""
             WITH new_order AS (
                 INSERT INTO orders (id, idempotency_key, request_hash, customer_email, customer_name, status, total, currency, created_at,
                                     sale_id, admission_ticket, admission_slot)
-                VALUES ({order.OrderId}, {order.IdempotencyKey}, {order.RequestHash}, {order.Customer.Email}, {order.Customer.Name},
-                        {OrderStatus.Pending}, {order.Total}, {order.Currency}, {order.CreatedAt}, {order.SaleId}, {admissionTicket}, {admissionSlot})
+                SELECT {order.OrderId}, {order.IdempotencyKey}, {order.RequestHash}, {order.Customer.Email}, {order.Customer.Name},
+                       {OrderStatus.Pending}, {order.Total}, {order.Currency}, {order.CreatedAt}, {order.SaleId}::text, {admissionTicket}::text, {admissionSlot}::smallint
+                WHERE NOT EXISTS (SELECT 1 FROM ended_admissions e WHERE e.sale_id = {order.SaleId}::text AND e.admission_ticket = {admissionTicket}::text)
                 ON CONFLICT DO NOTHING
                 RETURNING id)
             INSERT INTO order_lines (order_id, product_id, product_sku, product_name, quantity, unit_price)

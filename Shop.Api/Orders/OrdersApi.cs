@@ -123,6 +123,9 @@ public static class OrdersApi
                 OrderIntake.AdmissionUsed used => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Admission already used",
                     detail: $"This admission allows {used.OrdersPerAdmission} order(s) and has been used for them. Join the waiting room again for another.",
                     extensions: new Dictionary<string, object?> { ["reason"] = "used" }),
+                OrderIntake.AdmissionEnded => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Admission ended",
+                    detail: "This admission's session has ended (its shopper left the waiting room). Join the waiting room again to order.",
+                    extensions: new Dictionary<string, object?> { ["reason"] = "ended" }),
                 var other => throw new InvalidOperationException($"Unexpected intake outcome {other}"),
             };
         }

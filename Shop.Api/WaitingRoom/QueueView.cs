@@ -23,12 +23,15 @@ public sealed class QueueView(SaleDirectory sales, WaitingRoomStore store, IOpti
 
     public void NoteSeen(string saleId, long position) => seen[(saleId, position)] = clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>When a position was admitted; asked once per admitted shopper and instance, then remembered.</summary>
+    /// <summary>
+    /// When a position was admitted, asked once per admitted shopper and instance, then remembered; whether its session
+    /// ended (the shopper left on another instance) is asked every time, since an ended admission must not be renewed.
+    /// </summary>
     public async Task<WaitingRoomStore.Turn> TurnAsync(Sale sale, long position)
     {
         if (admittedAt.TryGetValue((sale.Id, position), out var at))
         {
-            return new(at, false);
+            return new(at, false, await store.HasEndedAsync(sale, position));
         }
         var turn = await store.TurnAsync(sale, position);
         if (turn.AdmittedAtMs is { } admitted)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
+using Shop.Data;
 using Shop.Messaging;
 
 namespace Shop.Api.WaitingRoom;
@@ -126,15 +127,22 @@ public static class WaitingRoomApi
         }
     }
 
-    public static async Task<NoContent> Leave(HttpContext context, WaitingRoomService service)
+    public static async Task<Results<NoContent, ProblemHttpResult>> Leave(HttpContext context, WaitingRoomService service, ShopDbContext db,
+        CancellationToken cancellationToken)
     {
         try
         {
-            await service.LeaveAsync(WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket));
+            await service.LeaveAsync(WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket), db, cancellationToken);
         }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
         {
-            // Leaving is a courtesy: without Redis the place is skipped anyway once the waiter stops asking.
+            // The admission is already spent in Postgres; without Redis its slot frees itself when the session expires.
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Could not leave right now",
+                detail: "Leaving could not be recorded, so your place or admission still stands. Try again in 5 seconds.");
         }
         context.Response.Cookies.Delete(WaitingRoomCookies.Ticket);
         context.Response.Cookies.Delete(WaitingRoomCookies.Admission);

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Shop.Data;
 using Shop.Data.Sales;
 using Shop.Messaging;
 using StackExchange.Redis;
@@ -105,15 +107,22 @@ public sealed class WaitingRoomService(
         }
     }
 
-    public async Task LeaveAsync(string? ticketPass)
+    /// <summary>
+    /// Ends the ticket's session for good. Postgres first, where orders look: from then on the admission (if it has
+    /// one, or gets one meanwhile) takes no order, with or without Redis; then Redis frees the slot for the next in line.
+    /// </summary>
+    public async Task LeaveAsync(string? ticketPass, ShopDbContext db, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         if (sales.Current(now) is not { } sale || !passes.TryReadTicket(ticketPass, out var ticket) || ticket.SaleId != sale.Id || ticket.Position == 0)
         {
             return;
         }
-        var snapshot = await view.SnapshotAsync(sale);
-        await (ticket.Position <= snapshot.Serving ? store.EndSessionAsync(sale.Id, ticket.Position) : store.LeaveQueueAsync(sale.Id, ticket.Position));
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO ended_admissions (sale_id, admission_ticket, ended_at) VALUES ({sale.Id}, {ticket.TicketId}, {now})
+            ON CONFLICT DO NOTHING
+            """, cancellationToken);
+        await store.EndSessionAsync(sale.Id, ticket.Position);
     }
 
     private async Task<WaitingRoomStatus> StatusAsync(Sale sale, QueueTicket ticket, DateTimeOffset now)
@@ -140,10 +149,10 @@ public sealed class WaitingRoomService(
         var turn = await view.TurnAsync(sale, ticket.Position);
         if (turn.AdmittedAtMs is not { } admittedAtMs)
         {
-            return turn.Skipped ? Status(WaitingStates.Expired, sale, ticket) : Waiting(sale, ticket, 0, 0, null);
+            return turn.Skipped || turn.Ended ? Status(WaitingStates.Expired, sale, ticket) : Waiting(sale, ticket, 0, 0, null);
         }
         var until = DateTimeOffset.FromUnixTimeMilliseconds(admittedAtMs).AddMinutes(sale.SessionMinutes);
-        if (until <= now)
+        if (until <= now || turn.Ended)
         {
             return Status(WaitingStates.Expired, sale, ticket);
         }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Shop.Data.Sales;
+using Shop.Messaging;
 using StackExchange.Redis;
 
 namespace Shop.Api.WaitingRoom;
@@ -19,7 +20,8 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
     public sealed record Limited(TimeSpan RetryAfter) : JoinResult;
 
     public sealed record Snapshot(long LastPosition, long Serving, bool Drawn, double RateFactor);
-    public sealed record Turn(long? AdmittedAtMs, bool Skipped);
+    /// <summary>Where a position stands: admitted when, skipped, or ended early (left, or used its orders).</summary>
+    public sealed record Turn(long? AdmittedAtMs, bool Skipped, bool Ended);
     public sealed record Admission(long Position, long JoinedAtMs);
     public sealed record Tick(int Admitted, int Skipped, IReadOnlyList<Admission> Admissions, long AdmittedAtMs, int Active)
     {
@@ -134,11 +136,14 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         var batch = Db.CreateBatch();
         var admitted = batch.HashGetAsync(keys.Admitted, position);
         var skipped = batch.SetContainsAsync(keys.Skipped, position);
+        var ended = batch.SetContainsAsync(keys.Ended, position);
         batch.Execute();
-        return new Turn((long?)await admitted, await skipped);
+        return new Turn((long?)await admitted, await skipped, await ended);
     }
 
-    // KEYS: counter, serving, seen, admitted, skipped, active, next, joined.
+    public Task<bool> HasEndedAsync(Sale sale, long position) => Db.SetContainsAsync(new SaleKeys(sale.Id).Ended, position);
+
+    // KEYS: counter, serving, seen, admitted, skipped, active, next, joined, ended.
     // ARGV: now, interval ms, catch-up ms, max active, stale-before ms, session ms, max admissions this tick.
     private const string AdmitScript = """
         local now = tonumber(ARGV[1])
@@ -156,7 +161,7 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
             steps = steps + 1
             serving = serving + 1
             local seen = tonumber(redis.call('HGET', KEYS[3], serving) or '0')
-            if seen < tonumber(ARGV[5]) then
+            if seen < tonumber(ARGV[5]) or redis.call('SISMEMBER', KEYS[9], serving) == 1 then
                 redis.call('SADD', KEYS[5], serving)
                 skipped = skipped + 1
             else
@@ -179,7 +184,7 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         var keys = new SaleKeys(sale.Id);
         var interval = 60_000.0 / Math.Max(admissionsPerMinute, 0.001);
         var result = (long[])(await Db.ScriptEvaluateAsync(AdmitScript,
-            [keys.Counter, keys.Serving, keys.Seen, keys.Admitted, keys.Skipped, keys.Active, keys.Next, keys.Joined],
+            [keys.Counter, keys.Serving, keys.Seen, keys.Admitted, keys.Skipped, keys.Active, keys.Next, keys.Joined, keys.Ended],
             [now.ToUnixTimeMilliseconds(), interval, Math.Max(interval, catchUp.TotalMilliseconds), sale.MaxActiveShoppers,
              staleBefore.ToUnixTimeMilliseconds(), sale.SessionMinutes * 60_000L, maxPerTick]))!;
         var admissions = result[3..].Chunk(2).Select(pair => new Admission(pair[0], pair[1])).ToList();
@@ -202,11 +207,22 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         return new Counts(last + undrawn, last - serving + undrawn, await admitted, await active, await skipped);
     }
 
-    /// <summary>An admitted shopper ordered or left: the slot goes to the next in line.</summary>
-    public Task EndSessionAsync(string saleId, long position) => Db.SortedSetRemoveAsync(new SaleKeys(saleId).Active, position);
+    // KEYS: ended, active. ARGV: position. One script, so the admission tick sees a position either still
+    // waiting (and skips it: it has ended) or admitted and then freed, never a leaver admitted after it left.
+    private const string EndScript = """
+        redis.call('SADD', KEYS[1], ARGV[1])
+        return redis.call('ZREM', KEYS[2], ARGV[1])
+        """;
 
-    /// <summary>A waiter who leaves is skipped when its turn comes, as if it had stopped asking.</summary>
-    public Task LeaveQueueAsync(string saleId, long position) => Db.HashSetAsync(new SaleKeys(saleId).Seen, position, 0);
+    /// <summary>
+    /// A shopper left, or ordered its admission's last order: the position's session is over for good. An admitted
+    /// position frees its slot for the next in line (once: ending again frees nothing); a waiting one is skipped when its turn comes.
+    /// </summary>
+    public async Task EndSessionAsync(string saleId, long position)
+    {
+        var keys = new SaleKeys(saleId);
+        await Db.ScriptEvaluateAsync(EndScript, [keys.Ended, keys.Active], [position]);
+    }
 
     // KEYS: leader. ARGV: me, ttl ms. Takes the lease when free, renews it when already ours.
     private const string LeadScript = """
@@ -229,7 +245,7 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
     /// <summary>Key names of one sale; the braces keep a sale's keys on one node should Redis ever be clustered.</summary>
     private sealed record SaleKeys(string SaleId)
     {
-        private string Prefix => $"wr:{{{SaleId}}}:";
+        private string Prefix => WaitingRoomKeys.SalePrefix(SaleId);
         public RedisKey Counter => Prefix + "counter";
         public RedisKey Serving => Prefix + "serving";
         public RedisKey Joined => Prefix + "joined";
@@ -241,5 +257,6 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         public RedisKey PreQueue => Prefix + "prequeue";
         public RedisKey Drawn => Prefix + "drawn";
         public RedisKey DrawDone => Prefix + "drawn-flag";
+        public RedisKey Ended => WaitingRoomKeys.Ended(SaleId);
     }
 }

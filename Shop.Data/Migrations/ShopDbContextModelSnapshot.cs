@@ -295,6 +295,28 @@ namespace Shop.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Shop.Data.Sales.EndedAdmission", b =>
+                {
+                    b.Property<string>("SaleId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sale_id");
+
+                    b.Property<string>("AdmissionTicket")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("admission_ticket");
+
+                    b.Property<DateTimeOffset>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.HasKey("SaleId", "AdmissionTicket")
+                        .HasName("pk_ended_admissions");
+
+                    b.ToTable("ended_admissions", (string)null);
+                });
+
             modelBuilder.Entity("Shop.Data.Sales.Sale", b =>
                 {
                     b.Property<string>("Id")

@@ -40,6 +40,17 @@ public sealed class SaleAdmission
     public DateTimeOffset AdmittedAt { get; set; }
 }
 
+/// <summary>
+/// An admission whose session ended before it used all its orders (the shopper left). Orders check it in Postgres, so a
+/// spent admission is refused with or without Redis.
+/// </summary>
+public sealed class EndedAdmission
+{
+    public required string SaleId { get; set; }
+    public required string AdmissionTicket { get; set; }
+    public DateTimeOffset EndedAt { get; set; }
+}
+
 /// <summary>A sale's waiting-room counters as the admission loop last saw them in Redis, copied every few seconds.</summary>
 public sealed class SaleQueueStats
 {
@@ -91,6 +102,16 @@ internal sealed class SaleAdmissionConfiguration : IEntityTypeConfiguration<Sale
     {
         admission.HasKey(a => new { a.SaleId, a.Position });
         admission.Property(a => a.SaleId).HasMaxLength(64);
+    }
+}
+
+internal sealed class EndedAdmissionConfiguration : IEntityTypeConfiguration<EndedAdmission>
+{
+    public void Configure(EntityTypeBuilder<EndedAdmission> ended)
+    {
+        ended.HasKey(e => new { e.SaleId, e.AdmissionTicket });
+        ended.Property(e => e.SaleId).HasMaxLength(64);
+        ended.Property(e => e.AdmissionTicket).HasMaxLength(32);
     }
 }
 

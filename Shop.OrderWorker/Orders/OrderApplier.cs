@@ -37,11 +37,12 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
         }
 
         var stock = await LockProductsAsync(connection, orders, cancellationToken);
+        var spent = await SpentAdmissionsAsync(connection, orders, cancellationToken);
         var changed = new HashSet<int>();
         var outcomes = new List<AppliedOutcome>(orders.Count);
         foreach (var order in orders)
         {
-            var outcome = AdmissionHolds(order)
+            var outcome = AdmissionHolds(order) && !spent.Contains(order.OrderId)
                 ? await TakeStockAsync(connection, order, cancellationToken)
                 : new AppliedOutcome(order.OrderId, OrderStatus.Rejected, OrderStatus.AdmissionInvalid);
             if (outcome.Status == OrderStatus.Confirmed)
@@ -67,6 +68,32 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
     private bool AdmissionHolds(OrderMessage order) =>
         order.SaleId is null
         || (passes.TryReadAdmission(order.AdmissionToken, out var claims) && claims.SaleId == order.SaleId && claims.ExpiresAt >= order.CreatedAt);
+
+    /// <summary>Sale orders placed after their admission's shopper had left the waiting room: that admission was spent.</summary>
+    private async Task<HashSet<Guid>> SpentAdmissionsAsync(NpgsqlConnection connection, List<OrderMessage> orders, CancellationToken cancellationToken)
+    {
+        var admitted = orders.Select(o => (Order: o, Ticket: passes.TryReadAdmission(o.AdmissionToken, out var claims) ? claims.TicketId : null))
+            .Where(x => x.Order.SaleId is not null && x.Ticket is not null).ToList();
+        var spent = new HashSet<Guid>();
+        if (admitted.Count == 0)
+        {
+            return spent;
+        }
+        await using var query = new NpgsqlCommand("""
+            SELECT o.order_id FROM unnest($1, $2, $3, $4) AS o(order_id, sale_id, ticket, created_at)
+            JOIN ended_admissions e ON e.sale_id = o.sale_id AND e.admission_ticket = o.ticket AND e.ended_at <= o.created_at
+            """, connection);
+        query.Parameters.Add(new NpgsqlParameter { Value = admitted.Select(x => x.Order.OrderId).ToArray() });
+        query.Parameters.Add(new NpgsqlParameter { Value = admitted.Select(x => x.Order.SaleId!).ToArray() });
+        query.Parameters.Add(new NpgsqlParameter { Value = admitted.Select(x => x.Ticket!).ToArray() });
+        query.Parameters.Add(new NpgsqlParameter { Value = admitted.Select(x => x.Order.CreatedAt).ToArray() });
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            spent.Add(reader.GetGuid(0));
+        }
+        return spent;
+    }
 
     /// <summary>The dedup step: only order ids never applied before come back.</summary>
     private static async Task<HashSet<Guid>> ClaimAsync(NpgsqlConnection connection, IReadOnlyList<OrderMessage> batch, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Shop.ServiceDefaults.Endpoints;
 using Shop.Web.Catalog;
 
 namespace Shop.Web.Cart;
@@ -10,6 +11,9 @@ namespace Shop.Web.Cart;
 /// </summary>
 public static class CartEndpoints
 {
+    /// <summary>The cart page's query parameter that says why a change was refused or cut short.</summary>
+    public const string NoticeParameter = "notice";
+
     public static IEndpointRouteBuilder MapCartEndpoints(this IEndpointRouteBuilder app)
     {
         var cart = app.MapGroup("/cart");
@@ -25,23 +29,53 @@ public static class CartEndpoints
         {
             return UnknownProduct(productId);
         }
-        await carts.AddAsync(CartCookie.ReadOrCreate(context), productId, Math.Clamp(quantity ?? 1, 1, CartStore.MaxQuantity));
-        return TypedResults.Redirect("/cart");
+        var change = await carts.AddAsync(CartCookie.ReadOrCreate(context), productId, Math.Clamp(quantity ?? 1, 1, CartStore.MaxQuantity));
+        return Answer(context, change);
     }
 
     public static async Task<Results<RedirectHttpResult, ProblemHttpResult>> Set(
         HttpContext context, CartStore carts, CatalogClient catalog, [FromForm] int productId, [FromForm] int quantity)
     {
-        if (CartCookie.Read(context) is { } cartId)
+        if (CartCookie.Read(context) is not { } cartId)
         {
-            if (await catalog.FindAsync(productId) is null)
-            {
-                return UnknownProduct(productId);
-            }
-            await carts.SetAsync(cartId, productId, Math.Clamp(quantity, 0, CartStore.MaxQuantity));
+            return TypedResults.Redirect("/cart");
         }
-        return TypedResults.Redirect("/cart");
+        if (await catalog.FindAsync(productId) is null)
+        {
+            return UnknownProduct(productId);
+        }
+        return Answer(context, await carts.SetAsync(cartId, productId, Math.Clamp(quantity, 0, CartStore.MaxQuantity)));
     }
+
+    /// <summary>
+    /// A browser always goes back to the cart page, which says why when a change was refused or cut short; a script
+    /// gets a 409 problem for a refusal, as for any other refused form post.
+    /// </summary>
+    private static Results<RedirectHttpResult, ProblemHttpResult> Answer(HttpContext context, CartChange change) => change switch
+    {
+        CartChange.Done => TypedResults.Redirect("/cart"),
+        CartChange.Capped => TypedResults.Redirect($"/cart?{NoticeParameter}=capped"),
+        _ when ErrorResponses.AcceptsHtml(context.Request) => TypedResults.Redirect($"/cart?{NoticeParameter}={(change == CartChange.CartFull ? "cart-full" : "line-full")}"),
+        _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Cart limit reached", detail: Notice(change)),
+    };
+
+    /// <summary>What the shopper is told about a change that was refused or cut short; null when there is nothing to say.</summary>
+    public static string? Notice(CartChange change) => change switch
+    {
+        CartChange.Capped => $"A cart holds at most {CartStore.MaxQuantity} units of one product, so that line now has {CartStore.MaxQuantity}.",
+        CartChange.LineFull => $"Nothing was added: a cart holds at most {CartStore.MaxQuantity} units of one product, and that line already has {CartStore.MaxQuantity}.",
+        CartChange.CartFull => $"Nothing was added: a cart holds at most {CartStore.MaxLines} different products. Remove one to make room.",
+        _ => null,
+    };
+
+    /// <summary>The notice named in the cart page's query string, if it is one of ours.</summary>
+    public static string? Notice(string? parameter) => parameter switch
+    {
+        "capped" => Notice(CartChange.Capped),
+        "line-full" => Notice(CartChange.LineFull),
+        "cart-full" => Notice(CartChange.CartFull),
+        _ => null,
+    };
 
     /// <summary>The forms only ever post products of the catalog: anything else is a forged form, and no cart (or Redis key) is made for it.</summary>
     private static ProblemHttpResult UnknownProduct(int productId) => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,

@@ -4,9 +4,22 @@ namespace Shop.Web.Cart;
 
 public sealed record CartLine(int ProductId, int Quantity);
 
+/// <summary>What became of a cart change.</summary>
+public enum CartChange
+{
+    Done,
+    /// <summary>Added, but fewer units than asked: the line reached <see cref="CartStore.MaxQuantity"/>.</summary>
+    Capped,
+    /// <summary>Nothing added: the line already holds <see cref="CartStore.MaxQuantity"/> units.</summary>
+    LineFull,
+    /// <summary>Nothing added: the cart already holds <see cref="CartStore.MaxLines"/> other products.</summary>
+    CartFull,
+}
+
 /// <summary>
-/// A shopper's cart: one Redis hash per cart (product id → quantity). Every change pushes the expiry out again,
-/// so a cart lives until it has been left alone for <see cref="IdleLifetime"/>.
+/// A shopper's cart: one Redis hash per cart (product id → quantity). Every change is one Lua script, so the caps are
+/// checked against the cart as it is at that instant, however many requests change it at once (two tabs, a double
+/// click, a script), and it pushes the expiry out again: a cart lives until left alone for <see cref="IdleLifetime"/>.
 /// </summary>
 public sealed class CartStore(IConnectionMultiplexer redis)
 {
@@ -15,6 +28,38 @@ public sealed class CartStore(IConnectionMultiplexer redis)
     public const int MaxLines = 20;
 
     public static string Key(string cartId) => $"cart:{cartId}";
+
+    // KEYS: cart. ARGV: product, quantity (add: units to add; set: the new quantity, 0 removes), add?, max quantity, max lines, ttl ms.
+    // Returns 0 done, 1 capped, 2 line full, 3 cart full (the CartChange values).
+    private static readonly LuaScript ChangeScript = LuaScript.Prepare("""
+        local current = tonumber(redis.call('HGET', @cart, @product) or '0')
+        local quantity = tonumber(@quantity)
+        local max = tonumber(@maxQuantity)
+        local outcome = 0
+        if @add == '1' then
+            if current >= max then outcome = 2 else
+                if current + quantity > max then outcome = 1 end
+                quantity = math.min(max, current + quantity)
+            end
+        elseif quantity > max then
+            quantity = max
+        end
+        if outcome ~= 2 and quantity > 0 and current == 0 and redis.call('HLEN', @cart) >= tonumber(@maxLines) then outcome = 3 end
+        if outcome < 2 then
+            if quantity > 0 then redis.call('HSET', @cart, @product, quantity) else redis.call('HDEL', @cart, @product) end
+        end
+        redis.call('PEXPIRE', @cart, @ttl)
+        return outcome
+        """);
+
+    // KEYS: cart. ARGV: product ids and the quantities ordered, in pairs. Takes away what was ordered, no more.
+    private const string RemoveOrderedScript = """
+        for i = 1, #ARGV, 2 do
+            local left = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0') - tonumber(ARGV[i + 1])
+            if left > 0 then redis.call('HSET', KEYS[1], ARGV[i], left) else redis.call('HDEL', KEYS[1], ARGV[i]) end
+        end
+        return 0
+        """;
 
     public async Task<IReadOnlyList<CartLine>> LinesAsync(string cartId)
     {
@@ -29,33 +74,27 @@ public sealed class CartStore(IConnectionMultiplexer redis)
     }
 
     /// <summary>Adds units of a product, never beyond <see cref="MaxQuantity"/> per line or <see cref="MaxLines"/> lines.</summary>
-    public async Task AddAsync(string cartId, int productId, int quantity)
-    {
-        var db = redis.GetDatabase();
-        var lines = await db.HashLengthAsync(Key(cartId));
-        var current = (int?)await db.HashGetAsync(Key(cartId), productId) ?? 0;
-        if (current == 0 && lines >= MaxLines)
-        {
-            return;
-        }
-        await SetAsync(cartId, productId, Math.Min(MaxQuantity, current + quantity));
-    }
+    public Task<CartChange> AddAsync(string cartId, int productId, int quantity) => ChangeAsync(cartId, productId, quantity, add: true);
 
-    /// <summary>Sets a line's quantity; zero removes it.</summary>
-    public async Task SetAsync(string cartId, int productId, int quantity)
-    {
-        var db = redis.GetDatabase();
-        if (quantity <= 0)
-        {
-            await db.HashDeleteAsync(Key(cartId), productId);
-        }
-        else
-        {
-            await db.HashSetAsync(Key(cartId), productId, Math.Min(MaxQuantity, quantity));
-        }
-        await db.KeyExpireAsync(Key(cartId), IdleLifetime);
-    }
+    /// <summary>Sets a line's quantity (at most <see cref="MaxQuantity"/>); zero removes it. A new line still counts against <see cref="MaxLines"/>.</summary>
+    public Task<CartChange> SetAsync(string cartId, int productId, int quantity) => ChangeAsync(cartId, productId, quantity, add: false);
 
-    /// <summary>After an order is placed: the cart's contents are now the order's.</summary>
-    public Task ClearAsync(string cartId) => redis.GetDatabase().KeyDeleteAsync(Key(cartId));
+    private async Task<CartChange> ChangeAsync(string cartId, int productId, int quantity, bool add) =>
+        (CartChange)(int)await ChangeScript.EvaluateAsync(redis.GetDatabase(), new
+        {
+            cart = (RedisKey)Key(cartId),
+            product = productId,
+            quantity = Math.Max(0, quantity),
+            add = add ? "1" : "0",
+            maxQuantity = MaxQuantity,
+            maxLines = MaxLines,
+            ttl = (long)IdleLifetime.TotalMilliseconds,
+        });
+
+    /// <summary>
+    /// After an order is placed, the ordered units leave the cart; anything added meanwhile (another tab) stays for the next order.
+    /// </summary>
+    public Task RemoveOrderedAsync(string cartId, IEnumerable<CartLine> ordered) =>
+        redis.GetDatabase().ScriptEvaluateAsync(RemoveOrderedScript, [Key(cartId)],
+            [.. ordered.SelectMany(l => new RedisValue[] { l.ProductId, l.Quantity })]);
 }

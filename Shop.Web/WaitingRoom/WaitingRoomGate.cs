@@ -1,4 +1,5 @@
 using Shop.Messaging;
+using StackExchange.Redis;
 
 namespace Shop.Web.WaitingRoom;
 
@@ -37,20 +38,22 @@ public sealed class SaleClient(IHttpClientFactory httpClients, TimeProvider cloc
 
 /// <summary>
 /// During a live sale every store page needs an admission: a shopper without one (or with one for another sale, an
-/// expired one, or one issued to another ticket) is sent to the waiting room, which sends them back when it is their turn.
+/// expired one, one issued to another ticket, or one whose session ended because the shopper left or used its orders)
+/// is sent to the waiting room, which sends them back when it is their turn.
 /// </summary>
-public sealed class WaitingRoomGate(RequestDelegate next)
+public sealed class WaitingRoomGate(RequestDelegate next, IConnectionMultiplexer redis, ILogger<WaitingRoomGate> logger)
 {
     public const string WaitingRoomPath = "/waiting-room";
     public const string TicketCookie = "shop.wr.ticket";
     public const string AdmissionCookie = "shop.wr.admission";
 
-    private static readonly string[] OpenPrefixes = [WaitingRoomPath, "/_framework", "/_content", "/not-found", "/health", "/alive"];
+    // An order's own page (an unguessable id, nothing for sale on it) stays open once the order has spent the admission.
+    private static readonly string[] OpenPrefixes = [WaitingRoomPath, "/orders", "/_framework", "/_content", "/not-found", "/health", "/alive"];
 
     public async Task InvokeAsync(HttpContext context, SaleClient sales, WaitingRoomPasses passes, TimeProvider clock)
     {
         if (!IsStorePage(context.Request) || await sales.CurrentAsync() is not { Enforced: true, SaleId: { } saleId }
-            || HasAdmission(context.Request, saleId, passes, clock.GetUtcNow()))
+            || await HasLiveAdmissionAsync(context.Request, saleId, passes, clock.GetUtcNow()))
         {
             await next(context);
             return;
@@ -60,10 +63,25 @@ public sealed class WaitingRoomGate(RequestDelegate next)
         context.Response.Headers.Location = $"{WaitingRoomPath}?returnUrl={Uri.EscapeDataString(returnUrl)}";
     }
 
-    public static bool HasAdmission(HttpRequest request, string saleId, WaitingRoomPasses passes, DateTimeOffset now) =>
-        passes.TryReadAdmission(request.Cookies[AdmissionCookie], out var admission)
-        && passes.TryReadTicket(request.Cookies[TicketCookie], out var ticket)
-        && admission.SaleId == saleId && admission.ExpiresAt > now && ticket.TicketId == admission.TicketId;
+    private async Task<bool> HasLiveAdmissionAsync(HttpRequest request, string saleId, WaitingRoomPasses passes, DateTimeOffset now)
+    {
+        if (!passes.TryReadAdmission(request.Cookies[AdmissionCookie], out var admission)
+            || !passes.TryReadTicket(request.Cookies[TicketCookie], out var ticket)
+            || admission.SaleId != saleId || admission.ExpiresAt <= now || ticket.TicketId != admission.TicketId)
+        {
+            return false;
+        }
+        try
+        {
+            return !await redis.GetDatabase().SetContainsAsync(WaitingRoomKeys.Ended(saleId), admission.Position);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Without Redis the signature is all there is to check; orders are still refused in Postgres.
+            logger.LogDebug(e, "Could not ask whether admission {Position} has ended", admission.Position);
+            return true;
+        }
+    }
 
     private static bool IsStorePage(HttpRequest request) =>
         !OpenPrefixes.Any(p => request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase))
