@@ -1,11 +1,7 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Shop.AppHost.Edge;
-using Shop.AppHost.Local;
 using Shop.Tests.Hardening;
 using Shop.Tests.Infrastructure;
 
@@ -117,61 +113,7 @@ public sealed class EdgeErrorTests(ShopFixture fixture)
         Assert.DoesNotContain("no-store", response.Headers.CacheControl?.ToString() ?? "");
     }
 
-    /// <summary>
-    /// The edge's config, as generated, in an nginx of its own whose upstreams are all closed ports: every entrance
-    /// answers 502 in the shop's words. (Stopping the booted shop's upstreams would disturb the tests sharing it.)
-    /// </summary>
-    [Fact]
-    public async Task With_every_upstream_down_each_entrance_answers_502_in_the_shops_own_words()
-    {
-        var directory = Directory.CreateTempSubdirectory("shop-edge-").FullName;
-        var ports = FreePorts(8);
-        var layout = new EdgeLayout(ports[0], ports[1], "127.0.0.1", ports[2], [ports[3], ports[4]], ports[5], ports[6], ports[7],
-            directory, Path.Combine(directory, "tls", "edge.crt"), Path.Combine(directory, "tls", "edge.key"), LocalProcessExtensions.RunningAsRoot);
-        foreach (var folder in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "tls" })
-        {
-            Directory.CreateDirectory(Path.Combine(directory, folder));
-        }
-        EdgeCertificate.EnsureExists(layout.CertificateFile, layout.CertificateKeyFile);
-        var configFile = Path.Combine(directory, "nginx.conf");
-        await File.WriteAllTextAsync(configFile, EdgeConfig.Generate(layout));
-
-        using var nginx = Process.Start(new ProcessStartInfo("/usr/sbin/nginx", ["-e", "stderr", "-p", directory, "-c", configFile, "-g", "daemon off;"])
-        {
-            RedirectStandardError = true,
-        })!;
-        try
-        {
-            await Poll.UntilAsync(() => nginx.HasExited || (TestShop.IsListening(layout.HttpPort) && TestShop.IsListening(layout.StaffHttpsPort)),
-                "the standalone edge to listen", TimeSpan.FromSeconds(20));
-            Assert.False(nginx.HasExited, $"nginx exited: {await nginx.StandardError.ReadToEndAsync()}");
-
-            using var http = Browserlike.Client(new Uri($"http://localhost:{layout.HttpPort}"));
-            using var https = Browserlike.Client(new Uri($"https://localhost:{layout.HttpsPort}"));
-            using var staff = Browserlike.Client(new Uri($"https://localhost:{layout.StaffHttpsPort}"));
-            foreach (var client in new[] { http, https })
-            {
-                using var api = await client.GetAsync("/api/instance");
-                await AssertEdgeProblemAsync(api, HttpStatusCode.BadGateway, "GET /api/instance");
-                using var order = await client.PostAsync("/api/orders", new StringContent("{}", Encoding.UTF8, "application/json"));
-                await AssertEdgeProblemAsync(order, HttpStatusCode.BadGateway, "POST /api/orders");
-                using var asset = await client.GetAsync($"/cdn/products/{Guid.NewGuid():N}.svg");
-                await AssertEdgeProblemAsync(asset, HttpStatusCode.BadGateway, "GET /cdn/");
-                using var page = await client.GetAsync("/");
-                await AssertEdgePageAsync(page, HttpStatusCode.BadGateway, "GET /");
-            }
-            using var reports = await staff.GetAsync("/reports/sales");
-            await AssertEdgePageAsync(reports, HttpStatusCode.BadGateway, "staff GET /reports/sales");
-        }
-        finally
-        {
-            nginx.Kill(entireProcessTree: true);
-            await nginx.WaitForExitAsync();
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    private static async Task AssertEdgeProblemAsync(HttpResponseMessage response, HttpStatusCode status, string what)
+    internal static async Task AssertEdgeProblemAsync(HttpResponseMessage response, HttpStatusCode status, string what)
     {
         var body = await AssertEdgeErrorAsync(response, status, what);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -180,7 +122,7 @@ public sealed class EdgeErrorTests(ShopFixture fixture)
         Assert.False(string.IsNullOrWhiteSpace(problem.RootElement.GetProperty("detail").GetString()), $"{what}: the problem has no detail.");
     }
 
-    private static async Task AssertEdgePageAsync(HttpResponseMessage response, HttpStatusCode status, string what)
+    internal static async Task AssertEdgePageAsync(HttpResponseMessage response, HttpStatusCode status, string what)
     {
         var body = await AssertEdgeErrorAsync(response, status, what);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
@@ -217,13 +159,4 @@ public sealed class EdgeErrorTests(ShopFixture fixture)
         response.Headers.NonValidated.TryGetValues(name, out var values) || response.Content.Headers.NonValidated.TryGetValues(name, out values)
             ? Assert.Single(values)
             : throw new Xunit.Sdk.XunitException($"No {name} header.");
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }
