@@ -93,13 +93,21 @@ public static class EdgeConfig
         "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" +
         "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-    /// <summary>What Azurite (and Azure Blob Storage) add to an asset: its internals, plus a Cache-Control the edge sets itself.</summary>
+    /// <summary>
+    /// What the blob store adds to a download (Azurite's own list of Get Blob response headers, as Azure's): its
+    /// internals, plus a Cache-Control the edge sets itself. The shop sets no x-ms-meta-* metadata on assets.
+    /// </summary>
     private static readonly string[] BlobHeaders =
     [
-        "Cache-Control", "Expires", "Content-MD5", "x-ms-request-id", "x-ms-client-request-id", "x-ms-version",
-        "x-ms-creation-time", "x-ms-blob-type", "x-ms-lease-state", "x-ms-lease-status", "x-ms-server-encrypted",
-        "x-ms-access-tier", "x-ms-access-tier-inferred", "x-ms-blob-committed-block-count", "x-ms-is-current-version",
-        "x-ms-tag-count", "x-ms-version-id", "x-ms-last-access-time", "x-ms-error-code",
+        "Cache-Control", "Expires", "Content-MD5", "x-ms-blob-committed-block-count", "x-ms-blob-content-md5",
+        "x-ms-blob-sealed", "x-ms-blob-sequence-number", "x-ms-blob-type", "x-ms-client-request-id",
+        "x-ms-content-crc64", "x-ms-copy-completion-time", "x-ms-copy-id", "x-ms-copy-progress", "x-ms-copy-source",
+        "x-ms-copy-status", "x-ms-copy-status-description", "x-ms-creation-time", "x-ms-encryption-key-sha256",
+        "x-ms-encryption-scope", "x-ms-error-code", "x-ms-immutability-policy-mode",
+        "x-ms-immutability-policy-until-date", "x-ms-is-current-version", "x-ms-last-access-time",
+        "x-ms-lease-duration", "x-ms-lease-state", "x-ms-lease-status", "x-ms-legal-hold", "x-ms-request-id",
+        "x-ms-server-encrypted", "x-ms-tag-count", "x-ms-version", "x-ms-version-id", "x-ms-access-tier",
+        "x-ms-access-tier-inferred",
     ];
 
     private static readonly string BlobHeadersHidden = string.Concat(BlobHeaders.Select(h => $"            proxy_hide_header {h};\n"));
