@@ -59,6 +59,10 @@ public static class Extensions
             .ValidateOnStart();
 
         builder.Services.AddProblemDetails();
+        // A request the server refused to read (a body over the limit, a cut-off upload) is the client's 4xx wherever
+        // it surfaces, also in a handler that reads the body itself, never a 500.
+        builder.Services.Configure<Microsoft.AspNetCore.Builder.ExceptionHandlerOptions>(options => options.StatusCodeSelector = exception =>
+            exception is Microsoft.AspNetCore.Http.BadHttpRequestException refused ? refused.StatusCode : Microsoft.AspNetCore.Http.StatusCodes.Status500InternalServerError);
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
