@@ -36,7 +36,10 @@ public static class Extensions
         builder.AddSharedDataProtection("shop-web");
         builder.Services.AddAntiforgery(options =>
         {
+            // Stated, not left to defaults: a browser-session cookie (no Expires), never sent cross-site, never read by script.
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.HttpOnly = true;
             // The edge sends X-Frame-Options DENY (and frame-ancestors 'none') on every response; a second, laxer copy would contradict it.
             options.SuppressXFrameOptionsHeader = true;
         });

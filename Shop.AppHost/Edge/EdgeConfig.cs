@@ -64,6 +64,84 @@ public static class EdgeConfig
                         add_header Referrer-Policy strict-origin-when-cross-origin always;
             """;
 
+    /// <summary>
+    /// The answers the edge makes itself (an upstream down or too slow, a body too large, a malformed request) or makes
+    /// in place of the blob store's: the shop's own words, never nginx's page or the upstream's body and headers, never
+    /// stored by anyone (<c>no-store</c>). Each status has two named locations, a problem for machines
+    /// (<c>@problem_NNN</c>) and a small page for browsers (<c>@page_NNN</c>). 494 is nginx's name for headers too
+    /// large; it answers 431.
+    /// </summary>
+    public static readonly IReadOnlyList<EdgeError> Errors =
+    [
+        new(400, 400, "Bad Request", "The request could not be understood."),
+        new(403, 403, "Forbidden", "This address cannot be used this way."),
+        new(404, 404, "Not Found", "There is nothing at this address."),
+        new(405, 405, "Method Not Allowed", "Assets can only be read, with GET or HEAD."),
+        new(408, 408, "Request Timeout", "The request took too long to arrive."),
+        new(413, 413, "Content Too Large", "The request body is larger than the shop accepts (at most 1 MB)."),
+        new(414, 414, "URI Too Long", "The address is longer than the shop accepts."),
+        new(416, 416, "Range Not Satisfiable", "The requested range is outside the asset."),
+        new(494, 431, "Request Header Fields Too Large", "The request headers are larger than the shop accepts."),
+        new(500, 500, "Internal Server Error", "Something went wrong on our side. Please try again in a moment."),
+        new(502, 502, "Bad Gateway", "This part of the shop is not reachable right now. Please try again in a moment."),
+        new(503, 503, "Service Unavailable", "This part of the shop is not available right now. Please try again in a moment."),
+        new(504, 504, "Gateway Timeout", "This part of the shop did not answer in time. Please try again in a moment."),
+    ];
+
+    /// <summary>Mozilla "intermediate" TLS 1.2 suites; TLS 1.3's suites are all forward-secret AEAD and stay OpenSSL's.</summary>
+    public const string TlsCiphers =
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" +
+        "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+    /// <summary>
+    /// What the blob store adds to a download (Azurite's own list of Get Blob response headers, as Azure's): its
+    /// internals, plus a Cache-Control the edge sets itself. The shop sets no x-ms-meta-* metadata on assets.
+    /// </summary>
+    private static readonly string[] BlobHeaders =
+    [
+        "Cache-Control", "Expires", "Content-MD5", "x-ms-blob-committed-block-count", "x-ms-blob-content-md5",
+        "x-ms-blob-sealed", "x-ms-blob-sequence-number", "x-ms-blob-type", "x-ms-client-request-id",
+        "x-ms-content-crc64", "x-ms-copy-completion-time", "x-ms-copy-id", "x-ms-copy-progress", "x-ms-copy-source",
+        "x-ms-copy-status", "x-ms-copy-status-description", "x-ms-creation-time", "x-ms-encryption-key-sha256",
+        "x-ms-encryption-scope", "x-ms-error-code", "x-ms-immutability-policy-mode",
+        "x-ms-immutability-policy-until-date", "x-ms-is-current-version", "x-ms-last-access-time",
+        "x-ms-lease-duration", "x-ms-lease-state", "x-ms-lease-status", "x-ms-legal-hold", "x-ms-request-id",
+        "x-ms-server-encrypted", "x-ms-tag-count", "x-ms-version", "x-ms-version-id", "x-ms-access-tier",
+        "x-ms-access-tier-inferred",
+    ];
+
+    private static readonly string BlobHeadersHidden = string.Concat(BlobHeaders.Select(h => $"            proxy_hide_header {h};\n"));
+
+    private static string ErrorPages(string kind) =>
+        string.Concat(Errors.Select(e => $"            error_page {e.NginxStatus} {(e.NginxStatus == e.Status ? "" : $"={e.Status} ")}@{kind}_{e.Status};\n"));
+
+    private static readonly string PageErrors = ErrorPages("page");
+    private static readonly string ProblemErrors = ErrorPages("problem");
+
+    /// <summary>The named locations behind <see cref="Errors"/>, one pair per status, in each server that uses them.</summary>
+    private static readonly string ErrorLocations = string.Concat(Errors.DistinctBy(e => e.Status).Select(e => $$"""
+                location @problem_{{e.Status}} {
+                    default_type application/problem+json;
+                    add_header Cache-Control no-store always;
+                    add_header X-Cache-Status $upstream_cache_status always;
+                    {{(e.Status == 405 ? "add_header Allow \"GET, HEAD\" always;" : "")}}
+        {{SecurityHeaders}}
+                    return {{e.Status}} '{{Quoted(e.ProblemJson())}}';
+                }
+
+                location @page_{{e.Status}} {
+                    default_type "text/html; charset=utf-8";
+                    add_header Cache-Control no-store always;
+        {{SecurityHeaders}}
+                    return {{e.Status}} '{{Quoted(e.Page())}}';
+                }
+
+
+        """));
+
+    /// <summary>nginx's single-quoted string: only the quote and the backslash need escaping.</summary>
+    private static string Quoted(string text) => text.Replace("\\", "\\\\").Replace("'", "\\'");
+
     public static string Generate(EdgeLayout edge)
     {
         var api = new StringBuilder();
@@ -93,12 +171,35 @@ public static class EdgeConfig
                 uwsgi_temp_path {{state}}/uwsgi;
                 scgi_temp_path {{state}}/scgi;
 
+                # Mozilla's "intermediate" profile (ssl-config.mozilla.org, generator 6.0) for every https port: TLS 1.2
+                # and 1.3, forward-secret AEAD suites only, the client picks among them; resumption from a shared
+                # cache, no tickets (their key never rotates without a reload, which would undo forward secrecy).
+                ssl_protocols TLSv1.2 TLSv1.3;
+                ssl_ciphers {{TlsCiphers}};
+                ssl_ecdh_curve X25519:prime256v1:secp384r1;
+                ssl_prefer_server_ciphers off;
+                ssl_session_cache shared:TLS:10m;
+                ssl_session_timeout 1d;
+                ssl_session_tickets off;
+
+                # Stated, not left to defaults: the services accept bodies up to the same 1 MB (ServiceDefaults).
+                client_max_body_size 1m;
+                keepalive_timeout 65s;
+
                 gzip on;
                 gzip_proxied any;
                 gzip_min_length 256;
                 gzip_types text/plain text/css application/json application/javascript application/problem+json image/svg+xml;
 
                 proxy_cache_path {{state}}/cdn-cache levels=1:2 keys_zone=cdn:20m max_size=2g inactive=7d use_temp_path=off;
+
+                # Only a real asset may be kept for a year; anything else the blob store answers (304 aside) must not be.
+                map $status $cdn_cache_control {
+                    200     "public, max-age=31536000, immutable";
+                    206     "public, max-age=31536000, immutable";
+                    304     "public, max-age=31536000, immutable";
+                    default "no-store";
+                }
 
                 map $scheme $hsts {
                     https   "max-age=31536000";
@@ -118,6 +219,9 @@ public static class EdgeConfig
 
                 upstream api {
             {{api}}        keepalive 64;
+                    # Shorter than Kestrel's KeepAliveTimeout (ServiceDefaults), so the edge, not the service, closes an
+                    # idle connection: never a request sent on a connection the other side is closing.
+                    keepalive_timeout 60s;
                 }
 
                 upstream blobs {
@@ -137,6 +241,7 @@ public static class EdgeConfig
 
                     proxy_http_version 1.1;
             {{SecurityHeaders}}
+            {{PageErrors}}
 
                     location = {{HealthPath}} {
                         default_type text/plain;
@@ -152,6 +257,8 @@ public static class EdgeConfig
                         # nginx never retries a POST on its own (non_idempotent is not listed).
                         proxy_next_upstream error timeout http_502 http_503;
                         proxy_next_upstream_tries 3;
+                        # Only the edge's own errors: the API's answers, its problems included, pass through as they are.
+            {{ProblemErrors}}
                     }
 
                     # An order cut off by an instance that died or closed its keep-alive connection while draining
@@ -164,31 +271,40 @@ public static class EdgeConfig
                         proxy_connect_timeout 2s;
                         proxy_next_upstream error timeout non_idempotent;
                         proxy_next_upstream_tries 3;
+            {{ProblemErrors}}
                     }
 
+                    # The blob store's errors are replaced by the shop's own (proxy_intercept_errors), and a missing asset
+                    # is remembered for 10 s only: one uploaded later shows up at once, a flood of misses stays off the store.
                     location /cdn/ {
-                        limit_except GET HEAD { deny all; }
+                        if ($request_method !~ ^(GET|HEAD)$) {
+                            return 405;
+                        }
                         proxy_pass http://blobs/{{Infrastructure.BlobStore.DevelopmentAccount}}/{{Infrastructure.BlobStore.AssetsContainer}}/;
                         proxy_set_header Connection "";
                         proxy_cache cdn;
                         proxy_cache_lock on;
                         proxy_cache_valid 200 7d;
-                        proxy_cache_valid 404 1m;
+                        proxy_cache_valid 404 10s;
                         proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
                         proxy_ignore_headers Set-Cookie Cache-Control Expires;
-                        proxy_hide_header x-ms-request-id;
-                        proxy_hide_header x-ms-version;
+                        proxy_intercept_errors on;
+            {{ProblemErrors}}
+                        # The edge decides caching; the blob store's own headers say nothing a shopper needs.
+            {{BlobHeadersHidden}}
                         add_header X-Cache-Status $upstream_cache_status always;
-                        add_header Cache-Control "public, max-age=31536000, immutable" always;
+                        add_header Cache-Control $cdn_cache_control always;
             {{SecurityHeaders}}
                     }
 
+            {{ErrorLocations}}
                     location / {
                         proxy_pass http://web;
             {{Forwarded}}
                         proxy_set_header Upgrade $http_upgrade;
                         proxy_set_header Connection $connection_upgrade;
                         proxy_read_timeout 1h;
+            {{PageErrors}}
                     }
                 }
 
@@ -201,6 +317,7 @@ public static class EdgeConfig
 
                     proxy_http_version 1.1;
             {{SecurityHeaders}}
+            {{PageErrors}}
 
                     location / {
                         proxy_pass http://reporting;
@@ -213,9 +330,22 @@ public static class EdgeConfig
                         # Antiforgery adds its own SAMEORIGIN; the edge's DENY is to be the only one.
                         proxy_hide_header X-Frame-Options;
                         proxy_read_timeout 1h;
+            {{PageErrors}}
                     }
+
+            {{ErrorLocations}}
                 }
             }
             """;
     }
+}
+
+/// <summary>One answer the edge gives in its own words; <paramref name="NginxStatus"/> is the code nginx raises for it.</summary>
+public sealed record EdgeError(int NginxStatus, int Status, string Title, string Detail)
+{
+    public string ProblemJson() => System.Text.Json.JsonSerializer.Serialize(new { type = "about:blank", title = Title, status = Status, detail = Detail });
+
+    public string Page() =>
+        $"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{Title} - Shop</title></head>" +
+        $"<body><h1>{Title}</h1><p>{Detail}</p><p><a href=\"/\">Back to the shop</a></p></body></html>\n";
 }

@@ -12,6 +12,17 @@ namespace Shop.AppHost.Local;
 public static class LocalRabbitMQ
 {
     private const string UserName = "shop";
+
+    /// <summary>
+    /// Stated rather than left to the broker's defaults. Heartbeats every 30 s: a worker that vanished without closing
+    /// its connection is noticed within about a minute, and its unacknowledged orders go to another worker. A delivery
+    /// a worker holds for 30 minutes without acknowledging is taken back (the worker's channel is closed), so a stuck
+    /// worker cannot keep orders from the queue for ever.
+    /// </summary>
+    public const string Settings = """
+        heartbeat = 30
+        consumer_timeout = 1800000
+        """;
     private static readonly ServiceUser RabbitMQ = new("rabbitmq");
 
     public static IResourceBuilder<LocalServerResource> AddLocalRabbitMQ(
@@ -57,6 +68,7 @@ public static class LocalRabbitMQ
                     management.tcp.ip = 127.0.0.1
                     management.tcp.port = {managementPort}
                     load_definitions = {definitionsFile}
+                    {Settings}
                     """, cancellationToken);
                 // Imported on every boot, so the user's password always matches the current secret.
                 await File.WriteAllTextAsync(definitionsFile,

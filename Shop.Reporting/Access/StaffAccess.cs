@@ -50,7 +50,13 @@ public static class StaffAccess
         builder.Services.AddSingleton<LoginLimit>();
         // The sign-in cookie and antiforgery tokens stay valid across restarts and instances.
         builder.AddSharedDataProtection("shop-reporting");
-        builder.Services.AddAntiforgery(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
+        // Stated, not left to defaults: a browser-session cookie (no Expires), never sent cross-site, never read by script.
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.HttpOnly = true;
+        });
     }
 
     /// <summary>Sign-out is a form post (with its antiforgery token), so no link or image on another site can sign staff out.</summary>

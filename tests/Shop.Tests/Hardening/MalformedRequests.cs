@@ -19,7 +19,7 @@ public sealed record MalformedRequest(HttpRequestMessage Message, string Defect,
 /// </summary>
 public sealed class MalformedRequests(Random random)
 {
-    /// <summary>Over Kestrel's default 30 MB request body limit.</summary>
+    /// <summary>Over the services' 1 MB request body limit (and Kestrel's default 30 MB, which they no longer rely on).</summary>
     public const int OversizedBodyBytes = 31 * 1024 * 1024;
     public const int HugeStringChars = 1024 * 1024;
 

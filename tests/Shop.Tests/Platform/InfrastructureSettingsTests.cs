@@ -1,0 +1,45 @@
+using RabbitMQ.Client;
+using Shop.AppHost.Local;
+using Shop.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Shop.Tests.Platform;
+
+/// <summary>The settings the shop states for its Redis and RabbitMQ are the ones the running servers use.</summary>
+[Collection(ShopCollection.Name)]
+public sealed class InfrastructureSettingsTests(ShopFixture fixture)
+{
+    private readonly TestShop shop = fixture.Shop;
+
+    [Fact]
+    public async Task Redis_runs_with_the_persistence_and_connection_settings_the_shop_states()
+    {
+        var options = ConfigurationOptions.Parse(await shop.ConnectionStringAsync("redis"));
+        options.AllowAdmin = true;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
+        var server = redis.GetServers().Single();
+
+        foreach (var line in LocalRedis.Settings.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var (name, value) = (line[..line.IndexOf(' ')], line[(line.IndexOf(' ') + 1)..]);
+            var actual = Assert.Single(await server.ConfigGetAsync(name)).Value;
+            Assert.True(value == actual, $"Redis runs with {name} {actual}, the shop states {value}.");
+        }
+    }
+
+    [Fact]
+    public async Task RabbitMQ_offers_the_heartbeat_the_shop_states()
+    {
+        var factory = new ConnectionFactory
+        {
+            Uri = new Uri(await shop.ConnectionStringAsync("rabbitmq")),
+            // Zero asks for no limit of the client's own, so the connection takes the broker's value.
+            RequestedHeartbeat = TimeSpan.Zero,
+        };
+
+        await using var connection = await factory.CreateConnectionAsync();
+
+        Assert.Equal(TimeSpan.FromSeconds(30), connection.Heartbeat);
+        Assert.Contains("heartbeat = 30", LocalRabbitMQ.Settings);
+    }
+}
