@@ -109,21 +109,12 @@ public sealed class CatalogSearchTests(ShopFixture fixture)
         select.Parameters.Add(new NpgsqlParameter { Value = id });
         var original = (string)(await select.ExecuteScalarAsync())!;
         var rename = new Rename(this, id, original);
-        await RenameAsync(id, name);
+        await shop.UpdateProductAsync(id, new { name });
         return rename;
-    }
-
-    private async Task RenameAsync(int id, string name)
-    {
-        using var edge = shop.EdgeClient();
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/catalog/items/{id}") { Content = JsonContent.Create(new { name }) };
-        request.Headers.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
-        using var response = await edge.SendAsync(request);
-        response.EnsureSuccessStatusCode();
     }
 
     private sealed record Rename(CatalogSearchTests Tests, int Id, string Original) : IAsyncDisposable
     {
-        public async ValueTask DisposeAsync() => await Tests.RenameAsync(Id, Original);
+        public async ValueTask DisposeAsync() => await Tests.shop.UpdateProductAsync(Id, new { name = Original });
     }
 }

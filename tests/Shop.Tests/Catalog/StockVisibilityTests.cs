@@ -26,7 +26,7 @@ public sealed class StockVisibilityTests(ShopFixture fixture) : IDisposable
     public async Task Stock_taken_by_confirmed_orders_shows_in_every_cached_view_and_selling_out_shows_in_lists_and_pages()
     {
         var name = $"Stockcheck {Guid.NewGuid():N}"[..22];
-        await UpdateAsync(SoldOutProduct, new { stock = 4, name });
+        await shop.UpdateProductAsync(SoldOutProduct, new { stock = 4, name });
         using var edge = shop.EdgeClient();
         // Every instance holds the item and a search listing it in its own memory, as on the hot path.
         await AssertEveryInstanceAsync(SoldOutProduct, name, stock: 4);
@@ -51,7 +51,7 @@ public sealed class StockVisibilityTests(ShopFixture fixture) : IDisposable
     public async Task Orders_are_confirmed_while_redis_is_down_and_the_stock_they_took_shows_once_it_is_back()
     {
         var name = $"Outagecheck {Guid.NewGuid():N}"[..23];
-        await UpdateAsync(OutageProduct, new { stock = 2, name });
+        await shop.UpdateProductAsync(OutageProduct, new { stock = 2, name });
         await AssertEveryInstanceAsync(OutageProduct, name, stock: 2);
         using var edge = shop.EdgeClient();
         try
@@ -125,15 +125,6 @@ public sealed class StockVisibilityTests(ShopFixture fixture) : IDisposable
             Assert.True(listed.InStock == stock > 0,
                 $"{TestShop.ApiInstances[index]}: the search for item {productId} says inStock {listed.InStock}; expected {stock > 0}");
         }
-    }
-
-    private async Task UpdateAsync(int productId, object body)
-    {
-        using var edge = shop.EdgeClient();
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/catalog/items/{productId}") { Content = JsonContent.Create(body) };
-        request.Headers.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
-        using var response = await edge.SendAsync(request);
-        response.EnsureSuccessStatusCode();
     }
 
     public void Dispose() => instances.ForEach(c => c.Dispose());

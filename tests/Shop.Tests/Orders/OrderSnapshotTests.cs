@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Npgsql;
 using Shop.Messaging;
 using Shop.Staff;
+using Shop.Tests.Catalog;
 using Shop.Tests.Infrastructure;
 using Shop.Tests.Reporting;
 
@@ -24,7 +25,7 @@ public sealed class OrderSnapshotTests(ShopFixture fixture)
         try
         {
             // Priced so that this one unit tops the day's best sellers, whatever else the suite has sold today.
-            await UpdateAsync(Product, new { name = asBought, price = 999_999.99m });
+            await shop.UpdateProductAsync(Product, new { name = asBought, price = 999_999.99m });
             using var edge = shop.EdgeClient();
             var sku = (await edge.GetFromJsonAsync<ItemSku>($"/api/catalog/items/{Product}"))!.Sku;
             var order = new OrderRequest(Guid.NewGuid().ToString("N"), "snapshot@example.com", [new OrderItem(Product, 1)]);
@@ -32,7 +33,7 @@ public sealed class OrderSnapshotTests(ShopFixture fixture)
             var orderId = (await placed.Content.ReadFromJsonAsync<OrderAcceptedDto>())!.OrderId;
             await orders.SettledAsync([orderId], TimeSpan.FromSeconds(30));
 
-            await UpdateAsync(Product, new { name = "Renamed after the sale" });
+            await shop.UpdateProductAsync(Product, new { name = "Renamed after the sale" });
 
             var status = (await edge.GetFromJsonAsync<OrderStatusDto>($"/api/orders/{orderId}"))!;
             Assert.Equal((Product, sku, asBought), (status.Lines.Single().ProductId, status.Lines.Single().Sku, status.Lines.Single().Name));
@@ -52,7 +53,7 @@ public sealed class OrderSnapshotTests(ShopFixture fixture)
         }
         finally
         {
-            await UpdateAsync(Product, new { name = originalName, price = originalPrice });
+            await shop.UpdateProductAsync(Product, new { name = originalName, price = originalPrice });
         }
     }
 
@@ -87,12 +88,4 @@ public sealed class OrderSnapshotTests(ShopFixture fixture)
         return (reader.GetString(0), reader.GetDecimal(1));
     }
 
-    private async Task UpdateAsync(int id, object update)
-    {
-        using var edge = shop.EdgeClient();
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/catalog/items/{id}") { Content = JsonContent.Create(update) };
-        request.Headers.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
-        using var response = await edge.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-    }
 }
