@@ -108,13 +108,13 @@ public sealed class CatalogSearchTests(ShopFixture fixture)
         await using var select = db.CreateCommand("SELECT name FROM products WHERE id = $1");
         select.Parameters.Add(new NpgsqlParameter { Value = id });
         var original = (string)(await select.ExecuteScalarAsync())!;
-        var rename = new Rename(this, id, original);
+        var rename = new Rename(shop, id, original);
         await shop.UpdateProductAsync(id, new { name });
         return rename;
     }
 
-    private sealed record Rename(CatalogSearchTests Tests, int Id, string Original) : IAsyncDisposable
+    private sealed record Rename(TestShop Shop, int Id, string Original) : IAsyncDisposable
     {
-        public async ValueTask DisposeAsync() => await Tests.shop.UpdateProductAsync(Id, new { name = Original });
+        public async ValueTask DisposeAsync() => await Shop.UpdateProductAsync(Id, new { name = Original });
     }
 }
