@@ -62,6 +62,10 @@ public sealed partial class FuzzTests(ShopFixture fixture, ITestOutputHelper out
             // One request per endpoint with a body over the server's limit: enough to prove the limit, without moving gigabytes.
             var oversized = job.i == 0 && job.endpoint.Methods.Any(m => m is "POST" or "PUT");
             var request = generator.Next(service.BaseAddress, job.endpoint, credentials, oversized);
+            var largeBody = request.Message.Content?.Headers.ContentLength >= MalformedRequests.HugeStringChars;
+            // A server does not read on past its body limit, so the connection that carried such a body cannot carry
+            // another request: sent on a pooled connection, the next request of the run would fail with it.
+            request.Message.Headers.ConnectionClose = largeBody ? true : null;
             var what = $"{request.Message.Method} {job.endpoint.Route} [{request.Defect}] (request seed {job.requestSeed})";
             try
             {
@@ -76,7 +80,6 @@ public sealed partial class FuzzTests(ShopFixture fixture, ITestOutputHelper out
             {
                 // A server may answer (and close) before reading all of a large body it does not want (over its limit, or sent
                 // to an endpoint that reads none); the client then fails to send the rest. That is a refusal, not a missing answer.
-                var largeBody = request.Message.Content?.Headers.ContentLength >= MalformedRequests.HugeStringChars;
                 if (!(largeBody && ex is HttpRequestException))
                 {
                     failures.Add($"{what}: no answer ({ex.GetType().Name}: {ex.Message})");
