@@ -31,13 +31,14 @@ public static class AdminSalesApi
         {
             return CatalogApi.Invalid(errors);
         }
+        // Times are stored as UTC: "+01:00" is a valid way to send one, and Npgsql writes only offset-zero values to timestamptz.
         // One upsert, so two staff PUTs of a new sale at once are one create and one change (not a duplicate-key 500),
         // and a PUT racing a DELETE never changes an ended sale. xmax = 0 tells a fresh row from an updated one.
         var now = clock.GetUtcNow();
         var created = await db.Database.SqlQuery<bool>($"""
             INSERT INTO sales (id, name, starts_at, ends_at, admissions_per_minute, max_active_shoppers, session_minutes, queue_mode,
                                when_redis_down, orders_per_admission, abandon_after_seconds, paused, updated_at)
-            VALUES ({saleId}, {definition.Name!.Trim()}, {definition.StartsAt!.Value}, {definition.EndsAt!.Value}, {definition.AdmissionsPerMinute!.Value},
+            VALUES ({saleId}, {definition.Name!.Trim()}, {definition.StartsAt!.Value.ToUniversalTime()}, {definition.EndsAt!.Value.ToUniversalTime()}, {definition.AdmissionsPerMinute!.Value},
                     {definition.MaxActiveShoppers!.Value}, {definition.SessionMinutes!.Value}, {definition.QueueMode ?? SaleQueueModes.Fifo},
                     {definition.WhenRedisDown ?? RedisDownPolicies.Closed}, {definition.OrdersPerAdmission ?? 1}, {definition.AbandonAfterSeconds ?? 120},
                     false, {now})

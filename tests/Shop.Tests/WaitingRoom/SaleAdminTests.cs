@@ -33,6 +33,32 @@ public sealed class SaleAdminTests(ShopFixture fixture)
     }
 
     [Fact]
+    public async Task A_sale_sent_with_local_time_offsets_is_stored_as_the_same_instants()
+    {
+        var saleId = SaleTraffic.NewSaleId();
+        var start = new DateTimeOffset(DateTimeOffset.UtcNow.AddHours(2).DateTime.Date.AddHours(20), TimeSpan.FromHours(1));
+        using var admin = await sales.AdminAsync();
+        try
+        {
+            using var response = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", new
+            {
+                name = "Local time", startsAt = start, endsAt = start.AddHours(3), admissionsPerMinute = 60, maxActiveShoppers = 10,
+                sessionMinutes = 10, queueMode = "Fifo", whenRedisDown = "Closed",
+            });
+
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            await using var db = Npgsql.NpgsqlDataSource.Create(await fixture.Shop.ConnectionStringAsync("postgres"));
+            await using var select = db.CreateCommand("SELECT starts_at FROM sales WHERE id = $1");
+            select.Parameters.Add(new Npgsql.NpgsqlParameter { Value = saleId });
+            Assert.Equal(start.UtcDateTime, ((DateTime)(await select.ExecuteScalarAsync())!).ToUniversalTime());
+        }
+        finally
+        {
+            await sales.EndSaleAsync(saleId);
+        }
+    }
+
+    [Fact]
     public async Task A_sale_that_ends_within_a_second_of_its_start_is_a_400_not_a_500()
     {
         var saleId = SaleTraffic.NewSaleId();
