@@ -136,13 +136,12 @@ public static class WaitingRoomApi
         }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
         {
-            // The admission is already spent in Postgres; without Redis its slot frees itself when the session expires.
-        }
-        catch (Npgsql.NpgsqlException)
-        {
+            // Orders already refuse the admission (Postgres holds the leave), but the queue has not heard of it: the shopper
+            // keeps the cookies and tries again, which is safe, rather than be told it is done while status still admits them.
+            // A database outage is DatabaseUnavailableHandler's 503.
             context.Response.Headers.RetryAfter = "5";
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Could not leave right now",
-                detail: "Leaving could not be recorded, so your place or admission still stands. Try again in 5 seconds.");
+                detail: "Leaving could not be completed, so your place or admission still stands in the queue. Try again in 5 seconds.");
         }
         context.Response.Cookies.Delete(WaitingRoomCookies.Ticket);
         context.Response.Cookies.Delete(WaitingRoomCookies.Admission);

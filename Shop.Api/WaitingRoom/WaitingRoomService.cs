@@ -114,15 +114,21 @@ public sealed class WaitingRoomService(
     public async Task LeaveAsync(string? ticketPass, ShopDbContext db, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        if (sales.Current(now) is not { } sale || !passes.TryReadTicket(ticketPass, out var ticket) || ticket.SaleId != sale.Id || ticket.Position == 0)
+        if (sales.Current(now) is not { } sale || !passes.TryReadTicket(ticketPass, out var ticket) || ticket.SaleId != sale.Id)
         {
             return;
         }
+        // Recorded before the queue hears of it, whatever the ticket's place: a lottery ticket leaving before the draw is
+        // spent too, and an order never needs Redis to see it.
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO ended_admissions (sale_id, admission_ticket, ended_at) VALUES ({sale.Id}, {ticket.TicketId}, {now})
             ON CONFLICT DO NOTHING
             """, cancellationToken);
-        await store.EndSessionAsync(sale.Id, ticket.Position);
+        var position = ticket.Position != 0 ? ticket.Position : await store.DrawnPositionAsync(sale, ticket.TicketId);
+        if (position is { } drawn and > 0)
+        {
+            await store.EndSessionAsync(sale.Id, drawn);
+        }
     }
 
     private async Task<WaitingRoomStatus> StatusAsync(Sale sale, QueueTicket ticket, DateTimeOffset now)
