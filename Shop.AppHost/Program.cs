@@ -50,8 +50,9 @@ for (var instance = 1; instance <= settings.OrderWorkers; instance++)
     builder.AddService<Projects.Shop_OrderWorker>($"orderworker-{instance}")
         .WithConnection(infrastructure.Primary, budget.WorkerPool)
         .WithConnection(infrastructure.RabbitMQ)
-        // Announces the stock it changed to the API instances' catalog caches; orders never wait for Redis.
-        .WithConnection(infrastructure.Redis)
+        // Announces the stock it changed to the API instances' catalog caches. Referenced, not waited for: orders never
+        // wait for Redis, not even at start.
+        .WithReference(infrastructure.Redis.Resource, infrastructure.Redis.Name)
         .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
         .WaitForCompletion(migrations);
 }
