@@ -19,7 +19,9 @@ public static class LocalPostgres
                 try
                 {
                     await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, Postgres.Name);
-                    await Postgres.RunAsync(Binary("initdb"), "-D", pgdata, "-U", "postgres", "--encoding=UTF8", "--no-locale",
+                    // C ordering (fast, byte-wise), but Unicode character classes: with a C ctype pg_trgm sees no letters in
+                    // Greek or Cyrillic text, so their searches would scan the whole trigram index.
+                    await Postgres.RunAsync(Binary("initdb"), "-D", pgdata, "-U", "postgres", "--encoding=UTF8", "--locale=C", "--lc-ctype=C.UTF-8",
                         "--auth-local=peer", "--auth-host=scram-sha-256", $"--pwfile={passwordFile}");
                 }
                 finally

@@ -9,15 +9,9 @@ namespace Shop.Data.Catalog;
 /// </summary>
 public static class SearchFolding
 {
-    public const string Function = "shop_search_fold";
-
     /// <summary>
-    /// unaccent() is only STABLE (its dictionary could be swapped), so an index or generated column needs this IMMUTABLE
-    /// wrapper that names the dictionary itself — the documented way to index unaccented text.
+    /// The function's name. Its body lives in the migration that creates it (<c>CatalogSearchFolding</c>); a change to the
+    /// rule is a new migration that replaces the function and recomputes <see cref="Product.SearchName"/> and its index.
     /// </summary>
-    public const string CreateFunctionSql = $"""
-        CREATE OR REPLACE FUNCTION {Function}(text) RETURNS text
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-        RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, normalize($1, NFKC)) COLLATE "und-x-icu"), 'ς', 'σ');
-        """;
+    public const string Function = "shop_search_fold";
 }

@@ -1,5 +1,4 @@
 ﻿using Microsoft.EntityFrameworkCore.Migrations;
-using Shop.Data.Catalog;
 
 #nullable disable
 
@@ -20,7 +19,15 @@ namespace Shop.Data.Migrations
                 .Annotation("Npgsql:PostgresExtension:unaccent", ",,")
                 .OldAnnotation("Npgsql:PostgresExtension:pg_trgm", ",,");
 
-            migrationBuilder.Sql(SearchFolding.CreateFunctionSql);
+            // unaccent() is only STABLE (its dictionary could be swapped), so the generated column and its index need an
+            // IMMUTABLE wrapper that names the dictionary itself, the documented way to index unaccented text. NFKC first
+            // (full-width letters and ligatures become plain ones), then unaccent, ICU lower case (every script, where the
+            // database's C locale folds only ASCII), and the final sigma as σ (Unicode case folding).
+            migrationBuilder.Sql("""
+                CREATE FUNCTION shop_search_fold(text) RETURNS text
+                LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+                RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, normalize($1, NFKC)) COLLATE "und-x-icu"), 'ς', 'σ');
+                """);
 
             migrationBuilder.AddColumn<string>(
                 name: "search_name",
@@ -49,7 +56,7 @@ namespace Shop.Data.Migrations
                 name: "search_name",
                 table: "products");
 
-            migrationBuilder.Sql($"DROP FUNCTION {SearchFolding.Function}(text);");
+            migrationBuilder.Sql("DROP FUNCTION shop_search_fold(text);");
 
             migrationBuilder.AlterDatabase()
                 .Annotation("Npgsql:PostgresExtension:pg_trgm", ",,")
