@@ -44,7 +44,9 @@ public sealed class ProblemAnswerTests(ShopFixture fixture)
 
             Assert.Equal(expected, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Contains($"\"status\":{(int)expected}", await response.Content.ReadAsStringAsync());
+            using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal((int)expected, problem.RootElement.GetProperty("status").GetInt32());
+            Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
         }
     }
 }
