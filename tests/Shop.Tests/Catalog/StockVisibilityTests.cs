@@ -13,9 +13,10 @@ namespace Shop.Tests.Catalog;
 [Collection(ShopCollection.Name)]
 public sealed class StockVisibilityTests(ShopFixture fixture) : IDisposable
 {
-    private const int SoldOutProduct = 4931;
-    private const int OutageProduct = 4932;
-    private static readonly TimeSpan Within = TimeSpan.FromSeconds(2);
+    private const int SoldOutProduct = 4891;
+    private const int OutageProduct = 4892;
+    // The goal is about a second; the margin is for a busy two-core CI machine, where the check itself takes a while.
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(3);
 
     private readonly TestShop shop = fixture.Shop;
     private readonly OrderTraffic orders = new(fixture.Shop);

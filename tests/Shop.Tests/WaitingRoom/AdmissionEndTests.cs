@@ -11,7 +11,7 @@ namespace Shop.Tests.WaitingRoom;
 [Collection(ShopCollection.Name)]
 public sealed class AdmissionEndTests(ShopFixture fixture)
 {
-    private const int Product = 4703;
+    private const int Product = 4881;
     private readonly TestShop shop = fixture.Shop;
     private readonly SaleTraffic sales = new(fixture.Shop);
     private readonly OrderTraffic orders = new(fixture.Shop);
@@ -65,15 +65,18 @@ public sealed class AdmissionEndTests(ShopFixture fixture)
             Assert.Equal(("Rejected", "admission_invalid"), (settled[message.OrderId].Status, settled[message.OrderId].Reason));
             Assert.Equal(stock, (await orders.StockAsync([Product]))[Product]);
 
-            // Leaving again frees nothing more: Ben holds the only slot, and the next in line keeps waiting.
+            // Leaving again frees nothing more: Ben holds the only slot, and Cleo, next in line, keeps waiting (at 100
+            // admissions a second, a freed slot would be hers within a few ticks of 100 ms).
+            var cleo = await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(91_002));
             using (var other = sales.Instance(1))
             {
                 await LeaveAsync(other, ana);
             }
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            Assert.Equal("Waiting", (await SaleTraffic.StatusAsync(api, cleo.Ticket)).State);
             Assert.Equal(1, (await sales.StatsAsync(saleId)).Active);
 
             // Ben orders (his admission's only order), which ends his session; leaving after it frees nothing more either.
-            var cleo = await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(91_002));
             var benOrder = new OrderRequest(Guid.NewGuid().ToString("N"), "ben@example.com", [new OrderItem(Product, 1)]);
             using (var placed = await PlaceAsync(edge, benOrder, benAdmission, ben.Ticket))
             {
