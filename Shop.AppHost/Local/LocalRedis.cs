@@ -8,14 +8,15 @@ public static class LocalRedis
     /// <summary>
     /// Stated rather than left to redis-server's defaults. Carts, waiting-room tickets and the Data Protection key ring
     /// live here, so writes go to the append-only file and reach the disk every second (at most a second lost in a
-    /// crash), plus a snapshot as a second copy. The services hold long-lived multiplexed connections: idle clients are
+    /// crash). No periodic snapshots besides: each one forks the whole server, a pause and a copy of its memory at peak
+    /// load, for a second copy of what the append-only file already holds. The services hold long-lived multiplexed connections: idle clients are
     /// never dropped (timeout 0), and TCP keepalive finds a vanished client within a minute or two instead of hours.
     /// Memory limits and eviction are deliberately not set here.
     /// </summary>
     public const string Settings = """
         appendonly yes
         appendfsync everysec
-        save 60 1000
+        save ""
         timeout 0
         tcp-keepalive 60
         """;

@@ -21,7 +21,7 @@ public sealed class InfrastructureSettingsTests(ShopFixture fixture)
 
         foreach (var line in LocalRedis.Settings.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var (name, value) = (line[..line.IndexOf(' ')], line[(line.IndexOf(' ') + 1)..]);
+            var (name, value) = (line[..line.IndexOf(' ')], line[(line.IndexOf(' ') + 1)..].Trim('"'));
             var actual = Assert.Single(await server.ConfigGetAsync(name)).Value;
             Assert.True(value == actual, $"Redis runs with {name} {actual}, the shop states {value}.");
         }
@@ -40,5 +40,17 @@ public sealed class InfrastructureSettingsTests(ShopFixture fixture)
         await using var connection = await factory.CreateConnectionAsync();
 
         Assert.Equal(TimeSpan.FromSeconds(30), connection.Heartbeat);
+    }
+
+    [Fact]
+    public void RabbitMQ_runs_with_the_scheduler_settings_the_shop_states()
+    {
+        var broker = Assert.Single(ShopProcesses.Running(shop.DataDirectory), process => process.Contains("beam.smp"));
+
+        // The emulator lists its own flags with '-' where they were given with '+'.
+        foreach (var flag in new[] { "sbwt", "sbwtdcpu", "sbwtdio" })
+        {
+            Assert.Contains($" -{flag} {LocalRabbitMQ.SchedulerBusyWait} ", broker);
+        }
     }
 }
