@@ -40,7 +40,7 @@ public sealed class AdmissionHealth(IConnection rabbit, IServiceScopeFactory sco
             // Only recent orders: one that was dead-lettered stays Accepted for good and must not slow the sale forever.
             lag = await db.Database.SqlQuery<double?>($$"""
                 SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS "Value" FROM orders
-                WHERE status = {{OrderStatus.Accepted}} AND created_at > now() - interval '15 minutes'
+                WHERE status = {{OrderStatus.Accepted}} AND applied_at IS NULL AND created_at > now() - interval '15 minutes'
                 """)
                 .SingleAsync(cancellationToken) ?? 0;
         }

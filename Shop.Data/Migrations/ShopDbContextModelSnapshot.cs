@@ -243,14 +243,16 @@ namespace Shop.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_orders_sale_id_admission_ticket_admission_slot");
 
-                    b.HasIndex(new[] { "CreatedAt" }, "AcceptedByCreatedAt")
-                        .HasDatabaseName("ix_orders_accepted_created_at")
-                        .HasFilter("status = 'Accepted'");
+                    b.HasIndex(new[] { "CreatedAt" }, "UnappliedByCreatedAt")
+                        .HasDatabaseName("ix_orders_unapplied_created_at")
+                        .HasFilter("applied_at IS NULL");
 
                     b.ToTable("orders", null, t =>
                         {
                             t.HasCheckConstraint("ck_orders_status", "status IN ('Pending', 'Accepted', 'Confirmed', 'Rejected')");
                         });
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("Shop.Data.Orders.OrderLine", b =>

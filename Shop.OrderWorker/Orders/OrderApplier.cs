@@ -14,8 +14,9 @@ public sealed record AppliedBatch(IReadOnlyList<AppliedOutcome> Outcomes, IReadO
 }
 
 /// <summary>
-/// Applies a batch of orders in one Postgres transaction: a dedup row per order id, then for each new order a
-/// conditional stock decrement per line inside a savepoint, so an order takes all its units or none.
+/// Applies a batch of orders in one Postgres transaction of two round trips and a commit, whatever the batch's size:
+/// first the dedup rows, the products' locks and the ended admissions together; then the orders' outcomes, decided
+/// here against the locked stock, are written with set-based statements.
 /// </summary>
 public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses passes)
 {
@@ -28,7 +29,7 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        var fresh = await ClaimAsync(connection, batch, cancellationToken);
+        var (fresh, stock, spent) = await ClaimAndLockAsync(connection, batch, cancellationToken);
         var orders = batch.Where(o => fresh.Remove(o.OrderId)).ToList(); // Remove: a copy in the same batch counts once.
         if (orders.Count == 0)
         {
@@ -36,29 +37,34 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
             return AppliedBatch.Nothing;
         }
 
-        var stock = await LockProductsAsync(connection, orders, cancellationToken);
-        var spent = await SpentAdmissionsAsync(connection, orders, cancellationToken);
-        var changed = new HashSet<int>();
+        // The rows are locked until the commit, so the stock read at the lock minus what the confirmed orders before
+        // this one took is what it can have. Orders are decided in queue order, each taking all its units or none.
+        var taken = new Dictionary<int, int>();
         var outcomes = new List<AppliedOutcome>(orders.Count);
         foreach (var order in orders)
         {
-            var outcome = AdmissionHolds(order) && !spent.Contains(order.OrderId)
-                ? await TakeStockAsync(connection, order, cancellationToken)
-                : new AppliedOutcome(order.OrderId, OrderStatus.Rejected, OrderStatus.AdmissionInvalid);
-            if (outcome.Status == OrderStatus.Confirmed)
+            if (!AdmissionHolds(order) || spent.Contains(order.OrderId))
             {
-                // The rows are locked, so the stock read at the lock minus what confirmed orders took is what they have now.
+                outcomes.Add(new AppliedOutcome(order.OrderId, OrderStatus.Rejected, OrderStatus.AdmissionInvalid));
+            }
+            else if (order.Lines.All(l => stock.TryGetValue(l.ProductId, out var left) && left >= l.Quantity))
+            {
                 foreach (var line in order.Lines)
                 {
                     stock[line.ProductId] -= line.Quantity;
-                    changed.Add(line.ProductId);
+                    taken[line.ProductId] = taken.GetValueOrDefault(line.ProductId) + line.Quantity;
                 }
+                outcomes.Add(new AppliedOutcome(order.OrderId, OrderStatus.Confirmed, null));
             }
-            outcomes.Add(outcome);
+            else
+            {
+                // A product with too few units, or none at all (its line then fails the batch when it is recorded).
+                outcomes.Add(new AppliedOutcome(order.OrderId, OrderStatus.Rejected, OrderStatus.SoldOut));
+            }
         }
-        await RecordAsync(connection, orders, outcomes, cancellationToken);
+        await RecordAsync(connection, orders, outcomes, taken, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new AppliedBatch(outcomes, changed, [.. changed.Where(id => stock[id] == 0)]);
+        return new AppliedBatch(outcomes, taken.Keys, [.. taken.Keys.Where(id => stock[id] == 0)]);
     }
 
     /// <summary>
@@ -69,100 +75,98 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
         order.SaleId is null
         || (passes.TryReadAdmission(order.AdmissionToken, out var claims) && claims.SaleId == order.SaleId && claims.ExpiresAt >= order.CreatedAt);
 
-    /// <summary>Sale orders placed after their admission's shopper had left the waiting room: that admission was spent.</summary>
-    private async Task<HashSet<Guid>> SpentAdmissionsAsync(NpgsqlConnection connection, List<OrderMessage> orders, CancellationToken cancellationToken)
+    /// <summary>
+    /// One round trip of three statements. The dedup step: only order ids never applied before come back. Then every
+    /// product the batch touches is locked in id order before anything is decided, so two workers applying batches
+    /// that share products queue behind each other instead of deadlocking; NO KEY UPDATE is the lock the decrement
+    /// takes anyway, and it leaves intake free to insert order lines (whose foreign key needs KEY SHARE) meanwhile.
+    /// Last, the sale orders placed after their admission's shopper had left the waiting room: that admission was spent.
+    /// </summary>
+    /// <returns>The new order ids, the stock of each locked product (nobody else can change it until the commit), the spent orders.</returns>
+    private async Task<(HashSet<Guid> Fresh, Dictionary<int, int> Stock, HashSet<Guid> Spent)> ClaimAndLockAsync(
+        NpgsqlConnection connection, IReadOnlyList<OrderMessage> batch, CancellationToken cancellationToken)
     {
-        var admitted = orders.Select(o => (Order: o, Ticket: passes.TryReadAdmission(o.AdmissionToken, out var claims) ? claims.TicketId : null))
+        await using var read = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    INSERT INTO applied_orders (order_id, applied_at) SELECT unnest($1), now()
+                    ON CONFLICT (order_id) DO NOTHING RETURNING order_id
+                    """)
+                {
+                    Parameters = { new() { Value = batch.Select(o => o.OrderId).ToArray() } },
+                },
+                new NpgsqlBatchCommand("SELECT id, stock FROM products WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
+                {
+                    Parameters = { new() { Value = batch.SelectMany(o => o.Lines.Select(l => l.ProductId)).Distinct().ToArray() } },
+                },
+            },
+        };
+        var admitted = batch.Select(o => (Order: o, Ticket: passes.TryReadAdmission(o.AdmissionToken, out var claims) ? claims.TicketId : null))
             .Where(x => x.Order.SaleId is not null && x.Ticket is not null).ToList();
-        var spent = new HashSet<Guid>();
-        if (admitted.Count == 0)
+        if (admitted.Count > 0)
         {
-            return spent;
+            read.BatchCommands.Add(new NpgsqlBatchCommand("""
+                SELECT o.order_id FROM unnest($1, $2, $3, $4) AS o(order_id, sale_id, ticket, created_at)
+                JOIN ended_admissions e ON e.sale_id = o.sale_id AND e.admission_ticket = o.ticket AND e.ended_at <= o.created_at
+                """)
+            {
+                Parameters =
+                {
+                    new() { Value = admitted.Select(x => x.Order.OrderId).ToArray() },
+                    new() { Value = admitted.Select(x => x.Order.SaleId!).ToArray() },
+                    new() { Value = admitted.Select(x => x.Ticket!).ToArray() },
+                    new() { Value = admitted.Select(x => x.Order.CreatedAt).ToArray() },
+                },
+            });
         }
-        await using var query = new NpgsqlCommand("""
-            SELECT o.order_id FROM unnest($1, $2, $3, $4) AS o(order_id, sale_id, ticket, created_at)
-            JOIN ended_admissions e ON e.sale_id = o.sale_id AND e.admission_ticket = o.ticket AND e.ended_at <= o.created_at
-            """, connection);
-        query.Parameters.Add(new NpgsqlParameter { Value = admitted.Select(x => x.Order.OrderId).ToArray() });
-        query.Parameters.Add(new NpgsqlParameter { Value = admitted.Select(x => x.Order.SaleId!).ToArray() });
-        query.Parameters.Add(new NpgsqlParameter { Value = admitted.Select(x => x.Ticket!).ToArray() });
-        query.Parameters.Add(new NpgsqlParameter { Value = admitted.Select(x => x.Order.CreatedAt).ToArray() });
-        await using var reader = await query.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            spent.Add(reader.GetGuid(0));
-        }
-        return spent;
-    }
 
-    /// <summary>The dedup step: only order ids never applied before come back.</summary>
-    private static async Task<HashSet<Guid>> ClaimAsync(NpgsqlConnection connection, IReadOnlyList<OrderMessage> batch, CancellationToken cancellationToken)
-    {
-        await using var claim = new NpgsqlCommand("""
-            INSERT INTO applied_orders (order_id, applied_at) SELECT unnest($1), now()
-            ON CONFLICT (order_id) DO NOTHING RETURNING order_id
-            """, connection);
-        claim.Parameters.Add(new NpgsqlParameter { Value = batch.Select(o => o.OrderId).ToArray() });
         var fresh = new HashSet<Guid>();
-        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        var stock = new Dictionary<int, int>();
+        var spent = new HashSet<Guid>();
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             fresh.Add(reader.GetGuid(0));
         }
-        return fresh;
-    }
-
-    /// <summary>
-    /// Locks every product the batch touches in id order before any decrement, so two workers applying batches
-    /// that share products queue behind each other instead of deadlocking. NO KEY UPDATE is the lock the decrement
-    /// takes anyway; it leaves intake free to insert order lines (whose foreign key needs KEY SHARE) meanwhile.
-    /// </summary>
-    /// <returns>The stock of each locked product, which nobody else can change until the commit.</returns>
-    private static async Task<Dictionary<int, int>> LockProductsAsync(NpgsqlConnection connection, List<OrderMessage> orders, CancellationToken cancellationToken)
-    {
-        await using var lockRows = new NpgsqlCommand("SELECT id, stock FROM products WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", connection);
-        lockRows.Parameters.Add(new NpgsqlParameter { Value = orders.SelectMany(o => o.Lines.Select(l => l.ProductId)).Distinct().ToArray() });
-        var stock = new Dictionary<int, int>();
-        await using var reader = await lockRows.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             stock[reader.GetInt32(0)] = reader.GetInt32(1);
         }
-        return stock;
-    }
-
-    private static async Task<AppliedOutcome> TakeStockAsync(NpgsqlConnection connection, OrderMessage order, CancellationToken cancellationToken)
-    {
-        await using var take = new NpgsqlBatch(connection);
-        take.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT order_lines"));
-        foreach (var line in order.Lines.OrderBy(l => l.ProductId))
+        if (admitted.Count > 0)
         {
-            // The database decides: a line that would take stock below zero changes nothing and reports 0 rows.
-            take.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                Parameters = { new() { Value = line.Quantity }, new() { Value = line.ProductId } },
-            });
+                spent.Add(reader.GetGuid(0));
+            }
         }
-        await take.ExecuteNonQueryAsync(cancellationToken);
-
-        var complete = Enumerable.Skip<NpgsqlBatchCommand>(take.BatchCommands, 1).All(c => c.RecordsAffected == 1);
-        await using var settle = new NpgsqlCommand(complete ? "RELEASE SAVEPOINT order_lines" : "ROLLBACK TO SAVEPOINT order_lines", connection);
-        await settle.ExecuteNonQueryAsync(cancellationToken);
-        return complete
-            ? new AppliedOutcome(order.OrderId, OrderStatus.Confirmed, null)
-            : new AppliedOutcome(order.OrderId, OrderStatus.Rejected, OrderStatus.SoldOut);
+        return (fresh, stock, spent);
     }
 
     /// <summary>
-    /// Writes the settled orders. The API normally wrote the row at intake; an order that reached the queue
+    /// Takes the confirmed orders' units and writes the settled orders, in one round trip. The API normally wrote the row at intake; an order that reached the queue
     /// another way gets its row (and lines) here, so every applied order can be looked up.
     /// </summary>
-    private static async Task RecordAsync(NpgsqlConnection connection, List<OrderMessage> orders, List<AppliedOutcome> outcomes, CancellationToken cancellationToken)
+    private static async Task RecordAsync(
+        NpgsqlConnection connection, List<OrderMessage> orders, List<AppliedOutcome> outcomes, Dictionary<int, int> taken, CancellationToken cancellationToken)
     {
+        // The guard repeats what the lock already guarantees, so a broken assumption fails the batch instead of overselling.
+        var decrement = new NpgsqlBatchCommand("""
+            UPDATE products p SET stock = p.stock - t.units
+            FROM unnest($1, $2) AS t(id, units)
+            WHERE p.id = t.id AND p.stock >= t.units
+            """)
+        {
+            Parameters = { new() { Value = taken.Keys.ToArray() }, new() { Value = taken.Values.ToArray() } },
+        };
         await using var record = new NpgsqlBatch(connection)
         {
             BatchCommands =
             {
+                decrement,
                 new NpgsqlBatchCommand("""
                     INSERT INTO orders (id, idempotency_key, request_hash, customer_email, customer_name, status, reason, total, currency, created_at,
                                         sale_id, applied_at)
@@ -206,6 +210,10 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
             },
         };
         await record.ExecuteNonQueryAsync(cancellationToken);
+        if (decrement.RecordsAffected != taken.Count)
+        {
+            throw new InvalidOperationException($"{taken.Count - decrement.RecordsAffected} products had less stock than their locked rows showed");
+        }
     }
 
     /// <summary>Worth retrying as it is: the database or the network had a moment, not the message a problem.</summary>

@@ -98,10 +98,9 @@ public sealed class OrderConsumer(
                 transaction?.Stop();
                 announcer.Announce(applied);
                 Record(batch, applied.Outcomes, instruments, transaction);
-                foreach (var (delivery, _) in batch)
-                {
-                    await SettleAsync(delivery.Tag, ack: true);
-                }
+                // One ack for the batch: the deliveries come in tag order and every one before this batch's first
+                // was settled already, so "all up to the last" is exactly this batch.
+                await SettleAsync(batch[^1].Delivery.Tag, ack: true, multiple: batch.Count > 1);
                 return;
             }
             catch (Exception e)
@@ -203,13 +202,13 @@ public sealed class OrderConsumer(
     /// An ack for a delivery from before a reconnect cannot reach the broker; the message then comes again and the
     /// dedup row makes the second application a no-op.
     /// </summary>
-    private async Task SettleAsync(ulong tag, bool ack)
+    private async Task SettleAsync(ulong tag, bool ack, bool multiple = false)
     {
         try
         {
             if (ack)
             {
-                await channel.BasicAckAsync(tag, multiple: false);
+                await channel.BasicAckAsync(tag, multiple);
             }
             else
             {
