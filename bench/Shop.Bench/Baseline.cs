@@ -59,6 +59,17 @@ public sealed class Baseline : IAsyncDisposable
             },
         }) ?? throw new InvalidOperationException("The baseline did not start.");
 
+        try
+        {
+            // The edge starts once its only upstream answers, so it never logs a refused connection of its start-up.
+            await WaitUntilAnsweringAsync($"http://127.0.0.1:{ports[0]}", kestrel, null, token);
+        }
+        catch
+        {
+            kestrel.Kill(entireProcessTree: true);
+            throw;
+        }
+
         // Every upstream of the edge's config is the baseline Kestrel; only /api/ is ever asked for.
         var directory = Path.Combine(shop.DataDirectory, "baseline-edge");
         var layout = new EdgeLayout(ports[1], ports[2], "127.0.0.1", ports[0], [ports[0]], ports[0], ports[3], ports[0],
@@ -70,15 +81,29 @@ public sealed class Baseline : IAsyncDisposable
         EdgeCertificate.EnsureExists(layout.CertificateFile, layout.CertificateKeyFile);
         var configFile = Path.Combine(directory, "nginx.conf");
         await File.WriteAllTextAsync(configFile, EdgeConfig.Generate(layout), token);
+        // The config logs to stderr, as the shop's edge does into its resource log; here that is a file beside it.
+        var log = new StreamWriter(Path.Combine(directory, "error.log"), append: true) { AutoFlush = true };
         var edge = Process.Start(new ProcessStartInfo("/usr/sbin/nginx", ["-e", "stderr", "-p", directory, "-c", configFile, "-g", "daemon off;"])
         {
+            RedirectStandardError = true,
             Environment = { [LocalProcessExtensions.ProcessTagVariable] = processTag },
         }) ?? throw new InvalidOperationException("The baseline's edge did not start.");
+        edge.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                lock (log)
+                {
+                    log.WriteLine(line.Data);
+                }
+            }
+        };
+        edge.BeginErrorReadLine();
 
         var baseline = new Baseline(shop, kestrel, edge, ports[1]);
         try
         {
-            await baseline.WaitUntilAnsweringAsync(token);
+            await WaitUntilAnsweringAsync(baseline.EdgeUrl, kestrel, edge, token);
             return baseline;
         }
         catch
@@ -120,21 +145,21 @@ public sealed class Baseline : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilAnsweringAsync(CancellationToken token)
+    private static async Task WaitUntilAnsweringAsync(string url, Process kestrel, Process? edge, CancellationToken token)
     {
         using var client = new HttpClient();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(StartTimeout);
         while (true)
         {
-            if (kestrel.HasExited || edge.HasExited)
+            if (kestrel.HasExited || edge is { HasExited: true })
             {
                 throw new InvalidOperationException(kestrel.HasExited
-                    ? $"The baseline exited with {kestrel.ExitCode}." : $"The baseline's edge exited with {edge.ExitCode}.");
+                    ? $"The baseline exited with {kestrel.ExitCode}." : $"The baseline's edge exited with {edge!.ExitCode}.");
             }
             try
             {
-                using var response = await client.GetAsync(EdgeUrl + PlaintextPath, timeout.Token);
+                using var response = await client.GetAsync(url + PlaintextPath, timeout.Token);
                 response.EnsureSuccessStatusCode();
                 return;
             }

@@ -64,6 +64,15 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
         }
     }
 
+    /// <summary>Services and infrastructure that are not running now, apart from the order workers (the bench stops them on purpose) and the migrations (done once).</summary>
+    public IReadOnlyList<string> NotRunning() =>
+    [
+        .. app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .Where(r => r is ProjectResource or ExecutableResource && r.Name != "migrations" && !OrderWorkers.Contains(r.Name)
+                && !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal) && !IsRunning(r.Name))
+            .Select(r => r.Name),
+    ];
+
     private bool IsRunning(string resource) =>
         app.Services.GetRequiredService<ResourceNotificationService>().TryGetCurrentState(resource, out var current)
         && current.Snapshot.State?.Text == KnownResourceStates.Running;

@@ -68,9 +68,11 @@ async Task<int> MeasureAsync(IReadOnlyList<string> selected, bool mix, Cancellat
         measurements.AddRange(waitingRoom is null ? [] : await waitingRoom.MeasureAsync(token));
     }
 
+    // A service that died during the bench (its log is in .data/bench/logs/) explains failed or low figures.
+    var stopped = shop.NotRunning();
     Console.WriteLine();
-    Console.WriteLine(Report.Write(measurements, shop.EdgeUrl, baseline.EdgeUrl));
-    return measurements.All(measurement => measurement.Problem is null) ? 0 : 1;
+    Console.WriteLine(Report.Write(measurements, shop.EdgeUrl, baseline.EdgeUrl, stopped));
+    return measurements.All(measurement => measurement.Problem is null) && stopped.Count == 0 ? 0 : 1;
 }
 
 // Every process the figures may use: each resource's tree, the baseline's Kestrel and nginx, and this runner
