@@ -62,10 +62,24 @@ async Task<int> MeasureAsync(IReadOnlyList<string> selected, bool mix, Cancellat
             .. catalog?.WarmUp() ?? [], .. storefront?.WarmUp() ?? [], .. orders?.WarmUp(edge, floor) ?? [], .. waitingRoom?.WarmUp() ?? [],
         ], token);
 
-        measurements.AddRange(catalog is null ? [] : await catalog.MeasureAsync(token));
-        measurements.AddRange(storefront is null ? [] : await storefront.MeasureAsync(token));
-        measurements.AddRange(orders is null ? [] : await orders.MeasureAsync(token));
-        measurements.AddRange(waitingRoom is null ? [] : await waitingRoom.MeasureAsync(token));
+        await GroupAsync("catalog", catalog is null ? null : catalog.MeasureAsync);
+        await GroupAsync("storefront", storefront is null ? null : storefront.MeasureAsync);
+        await GroupAsync("orders", orders is null ? null : orders.MeasureAsync);
+        await GroupAsync("waitingroom", waitingRoom is null ? null : waitingRoom.MeasureAsync);
+    }
+
+    // A group that breaks (a service died under it) ends as a failed line; the other groups and the report go on.
+    async Task GroupAsync(string name, Func<ICollection<IMeasurement>, CancellationToken, Task>? measure)
+    {
+        try
+        {
+            await (measure?.Invoke(measurements, token) ?? Task.CompletedTask);
+        }
+        catch (Exception e) when (!token.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"The {name} figures stopped: {e}");
+            measurements.Add(new BrokenGroup(name, e));
+        }
     }
 
     // A service that died during the bench (its log is in .data/bench/logs/) explains failed or low figures.

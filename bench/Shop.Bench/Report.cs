@@ -21,6 +21,16 @@ public interface IMeasurement
     string BaselineOutput { get; }
 }
 
+/// <summary>A group of figures that could not finish: the exception that stopped it.</summary>
+public sealed record BrokenGroup(string Group, Exception Error) : IMeasurement
+{
+    public string Name => $"{Group} (rest of the group)";
+    public string? Problem => $"stopped: {Error.GetType().Name}: {Error.Message}";
+    public IReadOnlyList<BenchResult> Results => [];
+    public string Output => Error.ToString();
+    public string BaselineOutput => "";
+}
+
 /// <summary>
 /// Writes artifacts/bench: results.json (the figures that succeeded), results.md (every figure, failures included,
 /// and where the CPU went) and every raw report under raw/.

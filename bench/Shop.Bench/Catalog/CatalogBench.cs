@@ -38,9 +38,9 @@ public sealed class CatalogBench(BenchShop shop, Baseline baseline, CpuMeter met
 
     public IEnumerable<Side> WarmUp() => [.. Paths, Plaintext];
 
-    public async Task<IReadOnlyList<IMeasurement>> MeasureAsync(CancellationToken token)
+    /// <param name="results">Each figure is added as soon as it is measured.</param>
+    public async Task MeasureAsync(ICollection<IMeasurement> results, CancellationToken token)
     {
-        var results = new List<IMeasurement>();
         foreach (var side in Paths)
         {
             results.Add(await new Figure(side.Name, "req/s", side, Plaintext).MeasureAsync(meter, token));
@@ -49,6 +49,5 @@ public sealed class CatalogBench(BenchShop shop, Baseline baseline, CpuMeter met
         {
             Console.Error.WriteLine($"catalog.list.uncached asked for more than the {searches.Combinations:N0} distinct searches: some repeated.");
         }
-        return results;
     }
 }

@@ -38,16 +38,14 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
     /// <summary>The paths the warm-up runs: intake through the edge and its floor.</summary>
     public IEnumerable<Side> WarmUp(HttpClient edge, HttpClient floor) => [Accept("orders.accept", edge), Intake(floor)];
 
-    public async Task<IReadOnlyList<IMeasurement>> MeasureAsync(CancellationToken token)
+    /// <param name="results">Each figure is added as soon as it is measured.</param>
+    public async Task MeasureAsync(ICollection<IMeasurement> results, CancellationToken token)
     {
         // Plenty of stock, so the worker does the full job (decrements) for every order during the figures.
         await ExecuteAsync("UPDATE products SET stock = 1000000 WHERE id = ANY($1)", token, Products);
         using var edge = Client(shop.EdgeUrl);
         using var floor = Client(baseline.EdgeUrl);
-        var results = new List<IMeasurement>
-        {
-            await new Figure("orders.accept.with_workers", "req/s", Accept("orders.accept.with_workers", edge), Intake(floor)).MeasureAsync(meter, token),
-        };
+        results.Add(await new Figure("orders.accept.with_workers", "req/s", Accept("orders.accept.with_workers", edge), Intake(floor)).MeasureAsync(meter, token));
         try
         {
             await StopWorkersAsync(token);
@@ -67,7 +65,6 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
         {
             await StartWorkersAsync(CancellationToken.None);
         }
-        return results;
     }
 
     private static HttpClient Client(string url) =>

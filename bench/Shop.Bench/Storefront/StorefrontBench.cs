@@ -24,6 +24,6 @@ public sealed class StorefrontBench(BenchShop shop, Baseline baseline, CpuMeter 
 
     public IEnumerable<Side> WarmUp() => [Pages];
 
-    public async Task<IReadOnlyList<IMeasurement>> MeasureAsync(CancellationToken token) =>
-        [await new Figure("storefront.product", "req/s", Pages, Side.Wrk("edge.plaintext", baseline.EdgeUrl + Baseline.PlaintextPath)).MeasureAsync(meter, token)];
+    public async Task MeasureAsync(ICollection<IMeasurement> results, CancellationToken token) =>
+        results.Add(await new Figure("storefront.product", "req/s", Pages, Side.Wrk("edge.plaintext", baseline.EdgeUrl + Baseline.PlaintextPath)).MeasureAsync(meter, token));
 }

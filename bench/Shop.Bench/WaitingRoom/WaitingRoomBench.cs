@@ -21,7 +21,8 @@ public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline, CpuMeter
         Side.Wrk("waitingroom.status", shop.EdgeUrl + "/api/waitingroom/status"),
     ];
 
-    public async Task<IReadOnlyList<IMeasurement>> MeasureAsync(CancellationToken token)
+    /// <param name="results">Each figure is added as soon as it is measured.</param>
+    public async Task MeasureAsync(ICollection<IMeasurement> results, CancellationToken token)
     {
         using var admin = new HttpClient { BaseAddress = new Uri(shop.EdgeUrl) };
         admin.DefaultRequestHeaders.Add("X-Admin-Key", await shop.ParameterAsync("admin-key", token));
@@ -29,15 +30,14 @@ public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline, CpuMeter
         await OpenSaleAsync(admin, saleId, token);
         try
         {
-            var join = await new Figure("waitingroom.join", "req/s",
+            results.Add(await new Figure("waitingroom.join", "req/s",
                 Side.Wrk("waitingroom.join", shop.EdgeUrl + "/api/waitingroom/join", script: "new-joins.lua"),
-                Side.Wrk("edge.redis", baseline.EdgeUrl + Baseline.RedisPath, script: "new-joins.lua")).MeasureAsync(meter, token);
+                Side.Wrk("edge.redis", baseline.EdgeUrl + Baseline.RedisPath, script: "new-joins.lua")).MeasureAsync(meter, token));
             // Joined after the join figure: a place at the back of a long queue, so every poll answers "Waiting".
             var ticket = $"X-Waiting-Ticket: {await TicketAsync(token)}";
-            var status = await new Figure("waitingroom.status", "req/s",
+            results.Add(await new Figure("waitingroom.status", "req/s",
                 Side.Wrk("waitingroom.status", shop.EdgeUrl + "/api/waitingroom/status", header: ticket),
-                Side.Wrk("edge.plaintext", baseline.EdgeUrl + Baseline.PlaintextPath, header: ticket)).MeasureAsync(meter, token);
-            return [join, status];
+                Side.Wrk("edge.plaintext", baseline.EdgeUrl + Baseline.PlaintextPath, header: ticket)).MeasureAsync(meter, token));
         }
         finally
         {
