@@ -64,14 +64,22 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
         }
     }
 
-    /// <summary>Services and infrastructure that are not running now, apart from the order workers (the bench stops them on purpose) and the migrations (done once).</summary>
-    public IReadOnlyList<string> NotRunning() =>
-    [
-        .. app.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .Where(r => r is ProjectResource or ExecutableResource && r.Name != "migrations" && !OrderWorkers.Contains(r.Name)
-                && !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal) && !IsRunning(r.Name))
-            .Select(r => r.Name),
-    ];
+    /// <summary>
+    /// Services and infrastructure that ran and have ended (exited, finished, failed to start), apart from the order
+    /// workers (the bench stops them on purpose) and the migrations (done once); one never started (loadtest) is no news.
+    /// </summary>
+    public IReadOnlyList<string> NotRunning()
+    {
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        return
+        [
+            .. app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+                .Where(r => r is ProjectResource or ExecutableResource && r.Name != "migrations" && !OrderWorkers.Contains(r.Name)
+                    && notifications.TryGetCurrentState(r.Name, out var current)
+                    && current.Snapshot.State?.Text is { } state && KnownResourceStates.TerminalStates.Contains(state))
+                .Select(r => r.Name),
+        ];
+    }
 
     private bool IsRunning(string resource) =>
         app.Services.GetRequiredService<ResourceNotificationService>().TryGetCurrentState(resource, out var current)
@@ -139,12 +147,14 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
     [
         $"Shop:WaitingRoom:JoinLimit={JoinLimit}",
         // Telemetry as in production, stated here rather than inherited from development defaults (issue 15): the
-        // trace sampling ratio (Shop:Telemetry:TraceSampleRatio) and no exporter unless a collector is configured.
-        // The AppHost's Shop:Telemetry:* settings are wired in here.
+        // AppHost's Shop:Telemetry:* settings (trace sampling ratio; no exporter unless a collector is configured) go
+        // here, and a change to the model (BenchTelemetry.Configure) goes to StartAsync's configure.
     ];
 
     /// <param name="settings">AppHost configuration on top of Local mode, the data folder and the ports.</param>
-    public static async Task<BenchShop> StartAsync(string dataDirectory, int portOffset, IReadOnlyList<string> settings, CancellationToken token)
+    /// <param name="configure">Changes to the model before it is built (such as the telemetry's exporters).</param>
+    public static async Task<BenchShop> StartAsync(string dataDirectory, int portOffset, IReadOnlyList<string> settings, CancellationToken token,
+        Action<IDistributedApplicationTestingBuilder>? configure = null)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
             ["Shop:Infrastructure=Local", $"Shop:DataDirectory={dataDirectory}", .. settings, .. OffsetPorts(portOffset)],
@@ -155,6 +165,7 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
             .SetMinimumLevel(LogLevel.Error)
             .AddFilter("Shop.AppHost.Resources", LogLevel.None)
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+        configure?.Invoke(builder);
 
         var shop = new BenchShop(await builder.BuildAsync(token), dataDirectory, portOffset);
         try

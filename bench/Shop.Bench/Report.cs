@@ -126,7 +126,7 @@ public static class Report
 
         var memory = MemoryGroups.Where(g => figures.Any(f => f.Cpu.PeakRssBytes.ContainsKey(g))).ToList();
         table.AppendLine()
-            .AppendLine("Peak resident memory (VmRSS, sampled twice a second, summed over a group's processes) during each figure's windows, MB:")
+            .AppendLine("Peak memory during each figure's windows, MB: the proportional set size (Pss, shared pages split among their sharers), sampled twice a second and summed over a group's processes:")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"| figure | {string.Join(" | ", memory)} |")
             .AppendLine(CultureInfo.InvariantCulture, $"|---|{string.Concat(Enumerable.Repeat("---:|", memory.Count))}");

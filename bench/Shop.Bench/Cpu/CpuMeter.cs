@@ -6,7 +6,9 @@ namespace Shop.Bench.Cpu;
 /// <summary>
 /// Measures one window: <see cref="Start"/> and <see cref="StopAsync"/> snapshot every process's CPU time
 /// (/proc/&lt;pid&gt;/stat utime+stime, and cutime+cstime for reaped children) and the machine's (/proc/stat); in
-/// between, the resident memory (VmRSS) of each group is sampled twice a second for its peak.
+/// between, the memory of each group is sampled twice a second for its peak: the proportional set size (Pss of
+/// /proc/&lt;pid&gt;/smaps_rollup), which splits shared pages among the processes sharing them, so a group's sum does
+/// not count Postgres's shared buffers once per backend as summed VmRSS would.
 /// </summary>
 public sealed class CpuMeter(Func<IReadOnlyCollection<ProcessRoot>> roots, string processTag)
 {
@@ -72,7 +74,7 @@ public sealed class CpuMeter(Func<IReadOnlyCollection<ProcessRoot>> roots, strin
                 var (own, _) = Assign(processes);
                 foreach (var group in own.GroupBy(p => p.Value, p => p.Key))
                 {
-                    var rss = group.Sum(Rss);
+                    var rss = group.Sum(Pss);
                     peakRss[group.Key] = Math.Max(peakRss.GetValueOrDefault(group.Key), rss);
                 }
                 await Task.Delay(SampleInterval, token);
@@ -106,14 +108,14 @@ public sealed class CpuMeter(Func<IReadOnlyCollection<ProcessRoot>> roots, strin
         }
     }
 
-    /// <summary>Resident memory in bytes (VmRSS), or 0 for a process that has ended.</summary>
-    private static long Rss(int pid)
+    /// <summary>Proportional resident memory in bytes, or 0 for a process that has ended.</summary>
+    private static long Pss(int pid)
     {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            foreach (var line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
             {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                if (line.StartsWith("Pss:", StringComparison.Ordinal))
                 {
                     return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
                 }
