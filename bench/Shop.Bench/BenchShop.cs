@@ -50,6 +50,10 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
     public async Task StopAsync(string resource, CancellationToken token)
     {
         var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        if (!IsRunning(resource))
+        {
+            return;
+        }
         notifications.TryGetCurrentState(resource, out var current);
         var launcher = Convert.ToInt32(current!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value);
         var tree = Descendants(launcher).Prepend(launcher).ToList();
@@ -58,6 +62,47 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
         {
             await Task.Delay(100, token);
         }
+    }
+
+    /// <summary>
+    /// Services and infrastructure that ran and have ended (exited, finished, failed to start), apart from the order
+    /// workers (the bench stops them on purpose) and the migrations (done once); one never started (loadtest) is no news.
+    /// </summary>
+    public IReadOnlyList<string> NotRunning()
+    {
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        return
+        [
+            .. app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+                .Where(r => r is ProjectResource or ExecutableResource && r.Name != "migrations" && !OrderWorkers.Contains(r.Name)
+                    && notifications.TryGetCurrentState(r.Name, out var current)
+                    && current.Snapshot.State?.Text is { } state && KnownResourceStates.TerminalStates.Contains(state))
+                .Select(r => r.Name),
+        ];
+    }
+
+    private bool IsRunning(string resource) =>
+        app.Services.GetRequiredService<ResourceNotificationService>().TryGetCurrentState(resource, out var current)
+        && current.Snapshot.State?.Text == KnownResourceStates.Running;
+
+    /// <summary>
+    /// The process of every resource that has one now (Local mode: the infrastructure's and the services' launchers;
+    /// the services themselves are their children). A restarted resource has a new one.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> ResourceProcesses()
+    {
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        var processes = new Dictionary<string, int>();
+        foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources)
+        {
+            if (notifications.TryGetCurrentState(resource.Name, out var current)
+                && current.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+                && Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture) is > 0 and var id)
+            {
+                processes[resource.Name] = id;
+            }
+        }
+        return processes;
     }
 
     private static IEnumerable<int> Descendants(int parent) =>
@@ -82,10 +127,11 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
         }
     }
 
+    /// <summary>Starts a stopped resource (one already running is left as it is) and waits until it is healthy.</summary>
     public async Task StartAsync(string resource, CancellationToken token)
     {
         var commands = app.Services.GetRequiredService<ResourceCommandService>();
-        while (!(await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, token)).Success)
+        while (!IsRunning(resource) && !(await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, token)).Success)
         {
             await Task.Delay(250, token);
         }
@@ -94,10 +140,21 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
 
     /// <summary>The shop the benchmark measures.</summary>
     public static Task<BenchShop> StartAsync(CancellationToken token) =>
-        StartAsync(BenchDataDirectory, BenchPortOffset, [$"Shop:WaitingRoom:JoinLimit={JoinLimit}"], token);
+        StartAsync(BenchDataDirectory, BenchPortOffset, [.. MeasuredShopSettings], token);
+
+    /// <summary>AppHost settings of the measured shop, on top of Local mode, its data folder and its ports.</summary>
+    private static IEnumerable<string> MeasuredShopSettings =>
+    [
+        $"Shop:WaitingRoom:JoinLimit={JoinLimit}",
+        // Telemetry as in production, stated here rather than inherited from development defaults (issue 15): the
+        // AppHost's Shop:Telemetry:* settings (trace sampling ratio; no exporter unless a collector is configured) go
+        // here, and a change to the model (BenchTelemetry.Configure) goes to StartAsync's configure.
+    ];
 
     /// <param name="settings">AppHost configuration on top of Local mode, the data folder and the ports.</param>
-    public static async Task<BenchShop> StartAsync(string dataDirectory, int portOffset, IReadOnlyList<string> settings, CancellationToken token)
+    /// <param name="configure">Changes to the model before it is built (such as the telemetry's exporters).</param>
+    public static async Task<BenchShop> StartAsync(string dataDirectory, int portOffset, IReadOnlyList<string> settings, CancellationToken token,
+        Action<IDistributedApplicationTestingBuilder>? configure = null)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
             ["Shop:Infrastructure=Local", $"Shop:DataDirectory={dataDirectory}", .. settings, .. OffsetPorts(portOffset)],
@@ -108,6 +165,7 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
             .SetMinimumLevel(LogLevel.Error)
             .AddFilter("Shop.AppHost.Resources", LogLevel.None)
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+        configure?.Invoke(builder);
 
         var shop = new BenchShop(await builder.BuildAsync(token), dataDirectory, portOffset);
         try

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Shop.Bench.Cpu;
 
 namespace Shop.Bench;
 
@@ -18,13 +19,28 @@ public sealed record LoadRun(double PerSecond, double P50Milliseconds, double P9
 /// </summary>
 public static class ClosedLoop
 {
-    public static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
-    public static readonly TimeSpan Duration = TimeSpan.FromSeconds(10);
+    /// <summary>Connections opened and pools filled; the bench's own warm-up has already run every path.</summary>
+    public static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan Duration = Wrk.Duration;
 
-    public static async Task<LoadRun> RunAsync(string what, int concurrency, Func<long, CancellationToken, Task> operation, CancellationToken token)
+    /// <param name="meter">When given, its window is the measured period.</param>
+    public static async Task<LoadRun> RunAsync(string what, int concurrency, Func<long, CancellationToken, Task> operation, CancellationToken token, CpuMeter? meter = null)
     {
         long sequence = 0;
         var clock = Stopwatch.StartNew();
+        var window = meter is null ? Task.CompletedTask : Task.Run(async () =>
+        {
+            await Task.Delay(Warmup, token);
+            meter.Start();
+            try
+            {
+                await Task.Delay(Duration - (clock.Elapsed - Warmup) is { Ticks: > 0 } left ? left : TimeSpan.Zero, token);
+            }
+            finally
+            {
+                await meter.StopAsync();
+            }
+        }, token);
         var latencies = new List<double>[concurrency];
         var errors = new long[concurrency];
         var failures = new StringBuilder();
@@ -56,6 +72,7 @@ public static class ClosedLoop
                 }
             }
         }));
+        await window;
 
         var all = latencies.SelectMany(l => l).Order().ToArray();
         var run = new LoadRun(all.Length / Duration.TotalSeconds, Percentile(all, 0.50), Percentile(all, 0.99), all.Length, errors.Sum(), "");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Shop.Bench.Cpu;
 
 namespace Shop.Bench;
 
@@ -20,58 +21,45 @@ public interface IMeasurement
     string BaselineOutput { get; }
 }
 
-/// <summary>A GET figure and the bare-Kestrel baseline measured right before it.</summary>
-public sealed record Measurement(Figure Figure, WrkRun Baseline, WrkRun Run) : IMeasurement
+/// <summary>A group of figures that could not finish: the exception that stopped it.</summary>
+public sealed record BrokenGroup(string Group, Exception Error) : IMeasurement
 {
-    public string Name => Figure.Name;
-    public string Output => Run.Output;
-    public string BaselineOutput => Baseline.Output;
-    public string? Problem => Baseline.Problem is { } floor ? $"baseline: {floor}" : Run.Problem;
-
-    public IReadOnlyList<BenchResult> Results =>
-    [
-        new($"{Figure.Name}.rps", Math.Round(Run.RequestsPerSecond, 1), "req/s", "baseline.rps", Math.Round(Baseline.RequestsPerSecond, 1)),
-        new($"{Figure.Name}.p99", Math.Round(Run.P99Milliseconds, 3), "ms", "baseline.p99", Math.Round(Baseline.P99Milliseconds, 3)),
-    ];
-}
-
-/// <summary>A closed-loop figure against the raw operation underneath it (a broker publish, a database insert).</summary>
-public sealed record LoadMeasurement(string Name, LoadRun Run, string BaselineName, LoadRun Baseline, string Unit, bool Latency = true) : IMeasurement
-{
-    public string Output => Run.Output;
-    public string BaselineOutput => Baseline.Output;
-    public string? Problem => Baseline.Problem is { } floor ? $"{BaselineName}: {floor}" : Run.Problem;
-
-    public IReadOnlyList<BenchResult> Results =>
-    [
-        new($"{Name}.rate", Math.Round(Run.PerSecond, 1), Unit, $"{BaselineName}.rate", Math.Round(Baseline.PerSecond, 1)),
-        .. Latency
-            ? new BenchResult[]
-            {
-                new($"{Name}.p50", Math.Round(Run.P50Milliseconds, 3), "ms", $"{BaselineName}.p50", Math.Round(Baseline.P50Milliseconds, 3)),
-                new($"{Name}.p99", Math.Round(Run.P99Milliseconds, 3), "ms", $"{BaselineName}.p99", Math.Round(Baseline.P99Milliseconds, 3)),
-            }
-            : [],
-    ];
+    public string Name => $"{Group} (rest of the group)";
+    public string? Problem => $"stopped: {Error.GetType().Name}: {Error.Message}";
+    public IReadOnlyList<BenchResult> Results => [];
+    public string Output => Error.ToString();
+    public string BaselineOutput => "";
 }
 
 /// <summary>
-/// Writes artifacts/bench: results.json (the figures that succeeded), results.md (every figure, failures
-/// included) and each wrk report under wrk/.
+/// Writes artifacts/bench: results.json (the figures that succeeded), results.md (every figure, failures included,
+/// and where the CPU went) and every raw report under raw/.
 /// </summary>
 public static class Report
 {
     private static readonly string Folder = Path.Combine(Repository.Root, "artifacts", "bench");
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    /// <summary>The CPU table's columns, in this order when present; any other group follows.</summary>
+    private static readonly string[] GroupOrder =
+    [
+        "edge", "api", "web", "orderworker", "reporting", "postgres", "replica", "pgbouncer", "redis", "rabbitmq", "azurite",
+        "baseline edge", "baseline kestrel", "wrk", "bench runner", "orchestrator", ProcessGroups.TaggedGroup,
+    ];
+
+    /// <summary>Peak resident memory is shown for these (the services and the infrastructure).</summary>
+    private static readonly string[] MemoryGroups =
+        ["edge", "api", "web", "orderworker", "reporting", "postgres", "replica", "redis", "rabbitmq", "azurite", "baseline kestrel"];
+
     /// <returns>The markdown table, for the console.</returns>
-    public static string Write(IReadOnlyList<IMeasurement> measurements, string edgeUrl)
+    /// <param name="stopped">Resources that were no longer running at the end: every figure after their end is suspect.</param>
+    public static string Write(IReadOnlyList<IMeasurement> measurements, string edgeUrl, string baselineEdgeUrl, IReadOnlyList<string> stopped)
     {
         if (Directory.Exists(Folder))
         {
             Directory.Delete(Folder, recursive: true);
         }
-        var reports = Directory.CreateDirectory(Path.Combine(Folder, "wrk")).FullName;
+        var reports = Directory.CreateDirectory(Path.Combine(Folder, "raw")).FullName;
         foreach (var measurement in measurements)
         {
             File.WriteAllText(Path.Combine(reports, $"{measurement.Name}.txt"), measurement.Output);
@@ -79,44 +67,82 @@ public static class Report
         }
         var results = measurements.Where(m => m.Problem is null).SelectMany(m => m.Results);
         File.WriteAllText(Path.Combine(Folder, "results.json"), JsonSerializer.Serialize(results, Json));
-        var table = Table(measurements, edgeUrl);
+        var table = Table(measurements, edgeUrl, baselineEdgeUrl, stopped);
         File.WriteAllText(Path.Combine(Folder, "results.md"), table);
         return table;
     }
 
-    private static string Table(IReadOnlyList<IMeasurement> measurements, string edgeUrl)
+    private static string Table(IReadOnlyList<IMeasurement> measurements, string edgeUrl, string baselineEdgeUrl, IReadOnlyList<string> stopped)
     {
         var table = new StringBuilder()
             .AppendLine("# Benchmark")
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores. {Wrk.Settings}.")
-            .AppendLine(CultureInfo.InvariantCulture, $"Catalog figures and `waitingroom.status` go through the edge ({edgeUrl}); their baseline is a bare Kestrel `GET /` → \"ok\", measured right before each figure.")
-            .AppendLine("Order figures: `orders.accept` is POST /api/orders to one API instance (32 callers, closed loop) against raw persistent publishes with confirms (same size, same callers); `orders.accept.during_report` is the same loop while a heavy report query runs on the read replica throughout, against `orders.accept` right before it without the report; `orders.apply` is the workers draining a full queue against raw single-row inserts with synchronous_commit=on (one caller per worker).")
-            .AppendLine(CultureInfo.InvariantCulture, $"Waiting-room figures run during a sale opened for them: `waitingroom.join` is POST /api/waitingroom/join through the edge (wrk as above, a new join each) against `redis-benchmark -t incr -c {Wrk.Connections} -n {WaitingRoom.WaitingRoomBench.IncrRequests}` on the same Redis; `waitingroom.status` polls with one ticket from the back of the queue.")
-            .AppendLine()
-            .AppendLine("`mix.blackfriday` is a short peak sale from the load-test program (6,000 shoppers arriving over 15 s, each joining, polling every second, browsing, carting through the storefront, ordering and polling the order; report in artifacts/loadtest/bench-mix-blackfriday/): its requests/s is every successful answer divided by the run's length (the mix is meant to saturate; failures are in its report), against the plaintext baseline measured right before it.")
-            .AppendLine("Ratio = figure / baseline: below 1 for req/s and above 1 for p99 is the cost of the real path.")
-            .AppendLine()
-            .AppendLine("| figure | value | baseline | ratio |")
-            .AppendLine("|---|---:|---:|---:|");
+            .AppendLine(CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores. GET figures: {Wrk.Settings}; POST figures: closed loops of the same callers as their baseline ({ClosedLoop.Warmup.TotalSeconds} s to connect, {ClosedLoop.Duration.TotalSeconds} s measured).")
+            .AppendLine(CultureInfo.InvariantCulture, $"Figures go through the shop's edge ({edgeUrl}); baselines through an nginx running the same generated edge config in front of a bare Kestrel ({baselineEdgeUrl}), its endpoints under /api/.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Every path was warmed up for at least {WarmUp.Duration.TotalSeconds} s before the first figure. Each value is the median of {Figure.Runs} runs, each run right after a run of its baseline; \"runs\" lists every run's rate. Ratio = figure / baseline.")
+            .AppendLine(stopped.Count == 0 ? "" : $"\n**Not running at the end: {string.Join(", ", stopped)}** (see .data/bench/logs/): the figures measured after they stopped are not the shop's.\n")
+            .AppendLine("| figure | value | baseline | baseline value | ratio | runs |")
+            .AppendLine("|---|---:|---|---:|---:|---|");
         foreach (var measurement in measurements)
         {
             if (measurement.Problem is { } problem)
             {
                 table.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {measurement.Name} | **failed**: {problem}; see wrk/{measurement.Name}.txt | | |");
+                    $"| {measurement.Name} | **failed**: {problem}; see raw/{measurement.Name}.txt | | | | |");
                 continue;
             }
+            var spread = measurement is FigureResult figure ? figure.Spread : "";
             foreach (var result in measurement.Results)
             {
                 table.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {result.Name} | {Format(result.Value, result.Unit)} | {Format(result.BaselineValue, result.Unit)} | {result.Ratio:G3} |");
+                    $"| {result.Name} | {Format(result.Value, result.Unit)} | {result.Baseline} | {Format(result.BaselineValue, result.Unit)} | {result.Ratio:G3} | {(result.Name.EndsWith(".rps", StringComparison.Ordinal) ? spread : "")} |");
             }
         }
+        AppendCpu(table, [.. measurements.OfType<FigureResult>()]);
         return table.ToString();
+    }
+
+    /// <summary>Per figure and per baseline, each group's share of the machine over its measured windows, then peak memory.</summary>
+    private static void AppendCpu(StringBuilder table, IReadOnlyList<FigureResult> figures)
+    {
+        if (figures.Count == 0)
+        {
+            return;
+        }
+        var rows = figures.SelectMany(f => new[] { (Name: f.Name, Usage: f.Cpu), (Name: $"↳ {f.BaselineName}", Usage: f.BaselineCpu) }).ToList();
+        var groups = Columns(rows.SelectMany(r => r.Usage.GroupTicks.Where(g => g.Value > 0).Select(g => g.Key)));
+        table.AppendLine()
+            .AppendLine("## Where the CPU went")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"Share of the whole machine ({Environment.ProcessorCount} cores = 100 %) over each figure's measured windows (all its runs), from /proc/<pid>/stat (utime+stime, and the children each process reaped) against /proc/stat; processes are grouped by the AppHost resource they descend from (api = every API instance, orderworker = every worker). wrk is the load generator (the runner's reaped children); bench runner = the closed loops' callers and the in-process AppHost; orchestrator = DCP; rest of machine = whatever else ran on this shared box.")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"| figure | {string.Join(" | ", groups)} | {CpuUsage.RestOfMachine} | {CpuUsage.Idle} |")
+            .AppendLine(CultureInfo.InvariantCulture, $"|---|{string.Concat(Enumerable.Repeat("---:|", groups.Count + 2))}");
+        foreach (var (name, usage) in rows)
+        {
+            var shares = groups.Append(CpuUsage.RestOfMachine).Append(CpuUsage.Idle).Select(g => usage.Share(g).ToString("N1", CultureInfo.InvariantCulture));
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {string.Join(" | ", shares)} |");
+        }
+
+        var memory = MemoryGroups.Where(g => figures.Any(f => f.Cpu.PeakRssBytes.ContainsKey(g))).ToList();
+        table.AppendLine()
+            .AppendLine("Peak memory during each figure's windows, MB: the proportional set size (Pss, shared pages split among their sharers), sampled twice a second and summed over a group's processes:")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"| figure | {string.Join(" | ", memory)} |")
+            .AppendLine(CultureInfo.InvariantCulture, $"|---|{string.Concat(Enumerable.Repeat("---:|", memory.Count))}");
+        foreach (var figure in figures)
+        {
+            var peaks = memory.Select(g => (figure.Cpu.PeakRssBytes.GetValueOrDefault(g) / 1048576.0).ToString("N0", CultureInfo.InvariantCulture));
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {figure.Name} | {string.Join(" | ", peaks)} |");
+        }
+    }
+
+    private static List<string> Columns(IEnumerable<string> present)
+    {
+        var set = present.ToHashSet();
+        return [.. GroupOrder.Where(set.Contains), .. set.Except(GroupOrder).Order(StringComparer.Ordinal)];
     }
 
     private static string Format(double value, string unit) =>
         $"{value.ToString(unit == "ms" ? "N2" : "N0", CultureInfo.InvariantCulture)} {unit}";
-
 }

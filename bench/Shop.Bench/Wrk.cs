@@ -19,31 +19,26 @@ public sealed record WrkRun(
         new(RequestsPerSecond, P50Milliseconds, P99Milliseconds, Requests - ErrorResponses, ErrorResponses + SocketErrors, Output);
 }
 
-/// <summary>Runs wrk against one URL: a short warm-up, then the measured run.</summary>
+/// <summary>Runs wrk against one URL for one measured run (the bench warms every path up once, before the first figure).</summary>
 public static partial class Wrk
 {
-    private const int Threads = 2;
+    public const int Threads = 2;
     public const int Connections = 64;
-    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan Duration = TimeSpan.FromSeconds(8);
     // wrk leaves a response slower than its timeout (2 s by default) out of the latency histogram; a long one keeps
     // slow answers in the p99 instead of dropping them.
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     public static string Settings =>
-        $"wrk -t{Threads} -c{Connections} -d{Duration.TotalSeconds}s --timeout {Timeout.TotalSeconds}s --latency after a {Warmup.TotalSeconds} s warm-up";
+        $"wrk -t{Threads} -c{Connections} -d{Duration.TotalSeconds}s --timeout {Timeout.TotalSeconds}s --latency";
 
-    public static async Task<WrkRun> MeasureAsync(string url, CancellationToken token, string? script = null, string? header = null)
-    {
-        await RunAsync(url, Warmup, script, header, token);
-        return Parse(await RunAsync(url, Duration, script, header, token));
-    }
-
-    private static async Task<string> RunAsync(string url, TimeSpan duration, string? script, string? header, CancellationToken token)
+    /// <param name="scriptArguments">Passed to the script's <c>init</c> (after <c>--</c>).</param>
+    public static async Task<WrkRun> RunAsync(string url, TimeSpan duration, CancellationToken token, string? script = null, string? header = null,
+        IReadOnlyList<string>? scriptArguments = null, int connections = Connections, int threads = Threads)
     {
         List<string> arguments =
         [
-            $"-t{Threads}", $"-c{Connections}", $"-d{duration.TotalSeconds}s", "--timeout", $"{Timeout.TotalSeconds}s", "--latency",
+            $"-t{threads}", $"-c{connections}", $"-d{duration.TotalSeconds}s", "--timeout", $"{Timeout.TotalSeconds}s", "--latency",
         ];
         if (script is not null)
         {
@@ -54,8 +49,13 @@ public static partial class Wrk
             arguments.AddRange(["-H", header]);
         }
         arguments.Add(url);
+        if (scriptArguments is { Count: > 0 })
+        {
+            arguments.AddRange(["--", .. scriptArguments]);
+        }
         // A wrk that cannot connect says so on stderr and reports no requests, which Parse turns into a problem.
-        return (await LoadTool.RunAsync("wrk", arguments, token)).Output;
+        var (_, output) = await LoadTool.RunAsync("wrk", arguments, token);
+        return Parse($"wrk {string.Join(' ', arguments)}\n{output}");
     }
 
     private static WrkRun Parse(string output)

@@ -3,19 +3,22 @@ using System.Net;
 using System.Net.Http.Json;
 using Npgsql;
 using RabbitMQ.Client;
+using Shop.Bench.Cpu;
 using Shop.Messaging;
 
 namespace Shop.Bench.Orders;
 
 /// <summary>
-/// The order figures and their floors, all on the bench shop: intake through one API instance against raw confirmed
-/// publishes to the same broker, intake again while a heavy report runs on the read replica against intake without
-/// it, and the workers' apply rate against raw single-row inserts into the same database.
+/// The order figures, all on the bench shop: intake through the edge against the intake floor (<c>edge.intake</c>,
+/// same callers, same body), first with the workers running, then with them stopped (intake alone); then the workers'
+/// apply rate against single-row sync-commit inserts, one caller per worker.
 /// </summary>
-public sealed class OrderBench(BenchShop shop)
+public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter)
 {
     private const int IntakeCallers = 32;
-    private const int ApplyOrders = 6000;
+    /// <summary>Ready messages each apply run starts with: several seconds of work at today's rate.</summary>
+    private const int ApplyOrders = 5000;
+    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromMinutes(3);
     private static readonly int[] Products = [.. Enumerable.Range(1001, 400)];
 
     /// <summary>What a shopper's request carries: two lines, like the message the API publishes for it.</summary>
@@ -32,191 +35,148 @@ public sealed class OrderBench(BenchShop shop)
             .DistinctBy(l => l.ProductId).ToList(),
         30.97m, "EUR", DateTimeOffset.UtcNow);
 
-    public async Task<IReadOnlyList<IMeasurement>> MeasureAsync(CancellationToken token)
+    /// <summary>The paths the warm-up runs: intake through the edge and its floor.</summary>
+    public IEnumerable<Side> WarmUp(HttpClient edge, HttpClient floor) => [Accept("orders.accept", edge), Intake(floor)];
+
+    /// <param name="results">Each figure is added as soon as it is measured.</param>
+    public async Task MeasureAsync(ICollection<IMeasurement> results, CancellationToken token)
     {
         // Plenty of stock, so the worker does the full job (decrements) for every order during the figures.
-        await ExecuteAsync($"UPDATE products SET stock = 1000000 WHERE id = ANY($1)", token, Products);
-
-        Console.WriteLine("Measuring rabbitmq.publish.confirmed, then orders.accept, then orders.accept.during_report ...");
-        var publish = await PublishConfirmedAsync(token);
-        var acceptStarted = await ScalarAsync<DateTime>("SELECT now()", token);
-        var accept = await AcceptAsync("orders.accept", token);
-        var duringReport = await AcceptDuringReportAsync(accept, acceptStarted, token);
-        Console.WriteLine("Measuring postgres.insert, then orders.apply ...");
-        var insert = await InsertAsync(token);
-        var apply = await ApplyAsync(token);
-        return
-        [
-            new LoadMeasurement("orders.accept", accept, "rabbitmq.publish.confirmed", publish, "orders/s"),
-            duringReport,
-            new LoadMeasurement("orders.apply", apply, "postgres.insert", insert, "orders/s", Latency: false),
-        ];
-    }
-
-    /// <summary>Raw persistent publishes with confirms, same size and concurrency as intake, to a queue nobody reads.</summary>
-    private async Task<LoadRun> PublishConfirmedAsync(CancellationToken token)
-    {
-        const string queue = "bench.publish";
-        await using var connection = await BrokerAsync(token);
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), token);
-        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, cancellationToken: token);
+        await ExecuteAsync("UPDATE products SET stock = 1000000 WHERE id = ANY($1)", token, Products);
+        using var edge = Client(shop.EdgeUrl);
+        using var floor = Client(baseline.EdgeUrl);
+        results.Add(await new Figure("orders.accept.with_workers", "req/s", Accept("orders.accept.with_workers", edge), Intake(floor)).MeasureAsync(meter, token));
         try
         {
-            return await ClosedLoop.RunAsync("rabbitmq.publish.confirmed", IntakeCallers, async (n, ct) =>
+            await StopWorkersAsync(token);
+            results.Add(await new Figure("orders.accept", "req/s", Accept("orders.accept", edge), Intake(floor)).MeasureAsync(meter, token));
+            await ExecuteAsync("CREATE TABLE IF NOT EXISTS bench_insert (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL)", token);
+            try
             {
-                var message = Message(n);
-                await channel.BasicPublishAsync("", queue, true, OrderQueue.Properties(message.OrderId), message.ToBytes(), ct);
-            }, token);
+                results.Add(await new Figure("orders.apply", "orders/s", new Side("orders.apply", ApplyAsync), await InsertAsync(token), Latency: false)
+                    .MeasureAsync(meter, token));
+            }
+            finally
+            {
+                await ExecuteAsync("DROP TABLE IF EXISTS bench_insert", CancellationToken.None);
+            }
         }
         finally
         {
-            await channel.QueueDeleteAsync(queue, cancellationToken: CancellationToken.None);
+            await StartWorkersAsync(CancellationToken.None);
         }
     }
 
-    /// <summary>POST /api/orders straight to one API instance (not the edge), each with a fresh idempotency key.</summary>
-    private async Task<LoadRun> AcceptAsync(string what, CancellationToken token)
-    {
-        using var api = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = IntakeCallers }) { BaseAddress = new Uri(shop.ApiUrl) };
-        var run = Guid.NewGuid().ToString("N")[..8];
-        return await ClosedLoop.RunAsync(what, IntakeCallers, async (n, ct) =>
+    private static HttpClient Client(string url) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = IntakeCallers }) { BaseAddress = new Uri(url) };
+
+    /// <summary>POST /api/orders through the edge, each with a fresh idempotency key (runs of a loop restart their numbering).</summary>
+    private static Side Accept(string name, HttpClient edge) =>
+        Side.Loop(name, IntakeCallers, async (n, ct) =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = JsonContent.Create(OrderBody(n)) };
-            request.Headers.Add("Idempotency-Key", $"bench-{run}-{n}");
-            using var response = await api.SendAsync(request, ct);
+            request.Headers.Add("Idempotency-Key", $"bench-{Guid.NewGuid():N}");
+            using var response = await edge.SendAsync(request, ct);
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
                 throw new InvalidOperationException($"POST /api/orders answered {(int)response.StatusCode}");
             }
-        }, token);
-    }
+        });
 
-    /// <summary>
-    /// The same intake loop as orders.accept, with <see cref="ReplicaReport"/>'s heavy query running on the read
-    /// replica from just before the loop until it ends (issue 6), so the ratio to orders.accept is what the report
-    /// costs intake. It starts once the workers have applied the orders orders.accept left them, so both loops meet
-    /// the same backlog.
-    /// </summary>
-    private async Task<IMeasurement> AcceptDuringReportAsync(LoadRun withoutReport, DateTime acceptStarted, CancellationToken token)
+    /// <summary>The same request to the intake floor: one sync-commit INSERT and one confirmed publish.</summary>
+    private static Side Intake(HttpClient floor) => Side.Loop("edge.intake", IntakeCallers, async (n, ct) =>
     {
-        const string name = "orders.accept.during_report";
-        var caughtUp = await WaitForWorkersAsync(acceptStarted, token);
-        LoadRun run;
-        string report;
-        string? problem;
-        await using (var replicaReport = await ReplicaReport.StartAsync(await shop.ConnectionStringAsync("postgres-replica"), token))
+        using var request = new HttpRequestMessage(HttpMethod.Post, Baseline.IntakePath) { Content = JsonContent.Create(OrderBody(n)) };
+        request.Headers.Add("Idempotency-Key", $"bench-{Guid.NewGuid():N}");
+        using var response = await floor.SendAsync(request, ct);
+        if (response.StatusCode != HttpStatusCode.Accepted)
         {
-            run = replicaReport.Problem is null
-                ? await AcceptAsync(name, token)
-                : new LoadRun(0, 0, 0, 0, 0, $"{name}: not measured\n");
-            report = await replicaReport.StopAsync();
-            problem = replicaReport.Problem;
+            throw new InvalidOperationException($"POST {Baseline.IntakePath} answered {(int)response.StatusCode}");
         }
-        return new DuringReportMeasurement(new LoadMeasurement(name, run, "orders.accept", withoutReport, "orders/s"), caughtUp + report, problem);
-    }
-
-    /// <summary>Until no order placed since <paramref name="since"/> waits for a worker any more (at most a minute).</summary>
-    /// <returns>A line for the raw report: how long that took.</returns>
-    private async Task<string> WaitForWorkersAsync(DateTime since, CancellationToken token)
-    {
-        var clock = Stopwatch.StartNew();
-        await using var database = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
-        await using var waiting = database.CreateCommand("SELECT count(*) FROM orders WHERE status = 'Accepted' AND created_at >= $1");
-        waiting.Parameters.Add(new NpgsqlParameter { Value = since });
-        long left;
-        while ((left = (long)(await waiting.ExecuteScalarAsync(token))!) > 0 && clock.Elapsed < TimeSpan.FromMinutes(1))
-        {
-            await Task.Delay(100, token);
-        }
-        return left == 0
-            ? $"before the loop: the workers applied the last of orders.accept's orders {clock.Elapsed.TotalSeconds:N1} s after it ended\n"
-            : $"before the loop: {left:N0} of orders.accept's orders still waited for a worker {clock.Elapsed.TotalSeconds:N0} s after it ended; measured anyway\n";
-    }
+    });
 
     /// <summary>Single-row inserts, one transaction each, synchronous_commit on: one caller per worker instance.</summary>
-    private async Task<LoadRun> InsertAsync(CancellationToken token)
+    private async Task<Side> InsertAsync(CancellationToken token)
     {
-        await ExecuteAsync("CREATE TABLE IF NOT EXISTS bench_insert (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL)", token);
         var body = System.Text.Encoding.UTF8.GetString(Message(0).ToBytes());
         var connection = new NpgsqlConnectionStringBuilder(await shop.ConnectionStringAsync("postgres")) { Options = "-c synchronous_commit=on" };
-        await using var database = NpgsqlDataSource.Create(connection.ConnectionString);
-        try
+        var database = NpgsqlDataSource.Create(connection.ConnectionString);
+        return Side.Loop("postgres.insert", BenchShop.OrderWorkers.Count, async (_, ct) =>
         {
-            return await ClosedLoop.RunAsync("postgres.insert (synchronous_commit=on)", BenchShop.OrderWorkers.Count, async (_, ct) =>
-            {
-                await using var insert = database.CreateCommand("INSERT INTO bench_insert (body) VALUES ($1)");
-                insert.Parameters.Add(new NpgsqlParameter { Value = body });
-                await insert.ExecuteNonQueryAsync(ct);
-            }, token);
-        }
-        finally
-        {
-            await ExecuteAsync("DROP TABLE bench_insert", CancellationToken.None);
-        }
+            await using var insert = database.CreateCommand("INSERT INTO bench_insert (body) VALUES ($1)");
+            insert.Parameters.Add(new NpgsqlParameter { Value = body });
+            await insert.ExecuteNonQueryAsync(ct);
+        });
     }
 
     /// <summary>
-    /// Fills the queue while the workers are stopped, starts them, and times from the first applied order to the
-    /// last, so worker start-up is not part of the figure.
+    /// One apply run: with the workers stopped, tops the queue up to <see cref="ApplyOrders"/> ready orders, starts the
+    /// workers, and once every worker is consuming, times the queue's ready count down to zero. Progress is read
+    /// from the broker (a passive declare on a connection of its own), never from the database the workers write to.
     /// </summary>
-    private async Task<LoadRun> ApplyAsync(CancellationToken token)
+    private async Task<LoadRun> ApplyAsync(CpuMeter window, CancellationToken token)
+    {
+        await StopWorkersAsync(token);
+        await using var connection = await BrokerAsync(token);
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), token);
+        await OrderQueue.DeclareAsync(channel, token);
+        var queued = (await channel.QueueDeclarePassiveAsync(OrderQueue.Name, token)).MessageCount;
+        for (var n = (int)queued; n < ApplyOrders; n += 500)
+        {
+            var messages = Enumerable.Range(n, Math.Min(500, ApplyOrders - n)).Select(i => Message(i)).ToList();
+            await Task.WhenAll(messages.Select(m => channel.BasicPublishAsync("", OrderQueue.Name, true, OrderQueue.Properties(m.OrderId), m.ToBytes(), token).AsTask()));
+        }
+
+        var starting = StartWorkersAsync(token);
+        var deadline = Stopwatch.StartNew();
+        uint ready;
+        uint consumers;
+        do
+        {
+            (ready, consumers) = await DepthAsync(channel, token);
+            await Task.Delay(20, token);
+        }
+        while (consumers < BenchShop.OrderWorkers.Count && deadline.Elapsed < ApplyTimeout);
+
+        window.Start();
+        var clock = Stopwatch.StartNew();
+        var first = ready;
+        while (ready > 0 && deadline.Elapsed < ApplyTimeout)
+        {
+            await Task.Delay(50, token);
+            (ready, consumers) = await DepthAsync(channel, token);
+        }
+        clock.Stop();
+        await window.StopAsync();
+        await starting;
+
+        var applied = first - ready;
+        var perSecond = clock.Elapsed > TimeSpan.Zero ? applied / clock.Elapsed.TotalSeconds : 0;
+        return new LoadRun(perSecond, 0, 0, applied, ready,
+            $"orders.apply: {ApplyOrders:N0} orders ready with the workers stopped ({queued:N0} already queued); once all " +
+            $"{BenchShop.OrderWorkers.Count} workers consumed, {first:N0} were still ready and {ready:N0} after {clock.Elapsed.TotalSeconds:N2} s " +
+            $"= {perSecond:N1}/s (the queue's ready count, from a passive declare)\n");
+    }
+
+    private static async Task<(uint Ready, uint Consumers)> DepthAsync(IChannel channel, CancellationToken token)
+    {
+        var queue = await channel.QueueDeclarePassiveAsync(OrderQueue.Name, token);
+        return (queue.MessageCount, queue.ConsumerCount);
+    }
+
+    private async Task StopWorkersAsync(CancellationToken token)
     {
         foreach (var worker in BenchShop.OrderWorkers)
         {
             await shop.StopAsync(worker, token);
         }
-        var ids = new List<Guid>(ApplyOrders);
-        await using (var connection = await BrokerAsync(token))
-        await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), token))
-        {
-            await OrderQueue.DeclareAsync(channel, token);
-            for (var n = 0; n < ApplyOrders; n += 500)
-            {
-                var messages = Enumerable.Range(n, 500).Select(i => Message(i)).ToList();
-                ids.AddRange(messages.Select(m => m.OrderId));
-                await Task.WhenAll(messages.Select(m => channel.BasicPublishAsync("", OrderQueue.Name, true, OrderQueue.Properties(m.OrderId), m.ToBytes(), token).AsTask()));
-            }
-        }
-
-        // Counting starts before the workers do: they apply orders before their health check first reports them.
-        var starting = Task.WhenAll(BenchShop.OrderWorkers.Select(worker => shop.StartAsync(worker, token)));
-        await using var database = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
-        var idArray = ids.ToArray();
-        long applied;
-        var clock = new Stopwatch();
-        long firstSeen = 0;
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        do
-        {
-            await Task.Delay(50, token);
-            await using var count = database.CreateCommand("SELECT count(*) FROM applied_orders WHERE order_id = ANY($1)");
-            count.Parameters.Add(new NpgsqlParameter { Value = idArray });
-            applied = (long)(await count.ExecuteScalarAsync(token))!;
-            if (applied > 0 && !clock.IsRunning)
-            {
-                clock.Start();
-                firstSeen = applied;
-            }
-        }
-        while (applied < ApplyOrders && DateTime.UtcNow < deadline);
-        clock.Stop();
-        await starting;
-
-        var perSecond = clock.Elapsed > TimeSpan.Zero ? (applied - firstSeen) / clock.Elapsed.TotalSeconds : 0;
-        return new LoadRun(perSecond, 0, 0, applied, ApplyOrders - applied,
-            $"orders.apply: {ApplyOrders:N0} orders queued with the workers stopped; {applied:N0} applied; " +
-            $"{applied - firstSeen:N0} of them in {clock.Elapsed.TotalSeconds:N2} s after the first = {perSecond:N1}/s by {BenchShop.OrderWorkers.Count} workers\n");
     }
+
+    private Task StartWorkersAsync(CancellationToken token) =>
+        Task.WhenAll(BenchShop.OrderWorkers.Select(worker => shop.StartAsync(worker, token)));
 
     private async Task<IConnection> BrokerAsync(CancellationToken token) =>
         await new ConnectionFactory { Uri = new Uri(await shop.ConnectionStringAsync("rabbitmq")) }.CreateConnectionAsync(token);
-
-    private async Task<T> ScalarAsync<T>(string sql, CancellationToken token)
-    {
-        await using var database = NpgsqlDataSource.Create(await shop.ConnectionStringAsync("postgres"));
-        await using var command = database.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync(token))!;
-    }
 
     private async Task ExecuteAsync(string sql, CancellationToken token, params object[] parameters)
     {

@@ -1,5 +1,6 @@
--- Every request a new catalog search, so each one misses the API's list cache: a random 2-4 letter prefix
--- (about 475,000 of them) times a random page 1..50, appended to the figure's path.
+-- Every request a catalog search nobody asked for before in this bench: the runner writes a file of request paths
+-- (search words from real product names × page × page size, never repeated within the bench) and passes
+-- "<file> <threads>"; thread i of n takes lines i, i+n, i+2n, ... so the threads never share a path.
 local threads = 0
 
 function setup(thread)
@@ -8,18 +9,19 @@ function setup(thread)
 end
 
 function init(args)
-  -- Each thread has its own Lua state; seeds that differ keep the threads from replaying each other's keys.
-  math.randomseed(os.time() * 1000 + id)
-end
-
-local function prefix()
-  local letters = {}
-  for i = 1, math.random(2, 4) do
-    letters[i] = string.char(math.random(97, 122))
+  paths = {}
+  local count = tonumber(args[2])
+  local n = 0
+  for line in io.lines(args[1]) do
+    n = n + 1
+    if (n - id) % count == 0 then
+      paths[#paths + 1] = line
+    end
   end
-  return table.concat(letters)
+  next_path = 0
 end
 
 function request()
-  return wrk.format("GET", wrk.path .. "&q=" .. prefix() .. "&page=" .. math.random(1, 50))
+  next_path = next_path % #paths + 1
+  return wrk.format("GET", paths[next_path])
 end

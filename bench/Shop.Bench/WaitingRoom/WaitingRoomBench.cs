@@ -1,21 +1,28 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using StackExchange.Redis;
+using Shop.Bench.Cpu;
 
 namespace Shop.Bench.WaitingRoom;
 
 /// <summary>
 /// The waiting-room figures, measured during a sale opened for them and ended right after: joins through the edge
-/// against raw INCRs on the same Redis (a join is a few Redis calls), and status polls, which each API instance
-/// answers from memory, against the bare-Kestrel baseline.
+/// against the edge's floor doing one Redis INCR (<c>edge.redis</c>), and status polls, which each API instance
+/// answers from memory, against the edge's plaintext floor (<c>edge.plaintext</c>).
 /// </summary>
-public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline)
+public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline, CpuMeter meter)
 {
-    public const int IncrRequests = 200_000;
     private static readonly TimeSpan SaleVisibleTimeout = TimeSpan.FromSeconds(10);
 
-    public async Task<IReadOnlyList<IMeasurement>> MeasureAsync(CancellationToken token)
+    /// <summary>The paths the warm-up runs (no sale is open then: a join answers whatever the shop says without one).</summary>
+    public IEnumerable<Side> WarmUp() =>
+    [
+        Side.Wrk("waitingroom.join", shop.EdgeUrl + "/api/waitingroom/join", script: "new-joins.lua"),
+        Side.Wrk("edge.redis", baseline.EdgeUrl + Baseline.RedisPath, script: "new-joins.lua"),
+        Side.Wrk("waitingroom.status", shop.EdgeUrl + "/api/waitingroom/status"),
+    ];
+
+    /// <param name="results">Each figure is added as soon as it is measured.</param>
+    public async Task MeasureAsync(ICollection<IMeasurement> results, CancellationToken token)
     {
         using var admin = new HttpClient { BaseAddress = new Uri(shop.EdgeUrl) };
         admin.DefaultRequestHeaders.Add("X-Admin-Key", await shop.ParameterAsync("admin-key", token));
@@ -23,16 +30,14 @@ public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline)
         await OpenSaleAsync(admin, saleId, token);
         try
         {
-            Console.WriteLine("Measuring redis.incr, then waitingroom.join ...");
-            var incr = await IncrAsync(token);
-            var join = await Wrk.MeasureAsync(shop.EdgeUrl + "/api/waitingroom/join", token, script: "new-joins.lua");
+            results.Add(await new Figure("waitingroom.join", "req/s",
+                Side.Wrk("waitingroom.join", shop.EdgeUrl + "/api/waitingroom/join", script: "new-joins.lua"),
+                Side.Wrk("edge.redis", baseline.EdgeUrl + Baseline.RedisPath, script: "new-joins.lua")).MeasureAsync(meter, token));
             // Joined after the join figure: a place at the back of a long queue, so every poll answers "Waiting".
-            var status = new Figure("waitingroom.status", "/api/waitingroom/status", Header: $"X-Waiting-Ticket: {await TicketAsync(token)}");
-            return
-            [
-                new LoadMeasurement("waitingroom.join", join.ToLoadRun(), "redis.incr", incr, "req/s"),
-                await status.MeasureAsync(shop.EdgeUrl, baseline, token),
-            ];
+            var ticket = $"X-Waiting-Ticket: {await TicketAsync(token)}";
+            results.Add(await new Figure("waitingroom.status", "req/s",
+                Side.Wrk("waitingroom.status", shop.EdgeUrl + "/api/waitingroom/status", header: ticket),
+                Side.Wrk("edge.plaintext", baseline.EdgeUrl + Baseline.PlaintextPath, header: ticket)).MeasureAsync(meter, token));
         }
         finally
         {
@@ -90,34 +95,6 @@ public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline)
         }
         var status = await joined.Content.ReadFromJsonAsync<JoinStatus>(token);
         return status?.Ticket ?? throw new InvalidOperationException($"The join gave no ticket (state {status?.State}).");
-    }
-
-    /// <summary>Raw INCRs with redis-benchmark on the shop's Redis, as many connections as wrk opens.</summary>
-    private async Task<LoadRun> IncrAsync(CancellationToken token)
-    {
-        var redis = ConfigurationOptions.Parse(await shop.ConnectionStringAsync("redis"));
-        var (host, port) = redis.EndPoints.Single() switch
-        {
-            IPEndPoint ip => (ip.Address.ToString(), ip.Port),
-            DnsEndPoint dns => (dns.Host, dns.Port),
-            var other => throw new InvalidOperationException($"Unexpected Redis endpoint {other}."),
-        };
-        string[] settings = ["-t", "incr", "-c", $"{Wrk.Connections}", "-n", $"{IncrRequests}", "--csv"];
-        // redis-benchmark 7.0 takes the password only as an argument (it ignores REDISCLI_AUTH); the report leaves it out.
-        var (exitCode, output) = await LoadTool.RunAsync("redis-benchmark",
-            ["-h", host, "-p", $"{port}", "-a", redis.Password ?? "", .. settings], token);
-        var report = $"redis-benchmark -h {host} -p {port} -a *** {string.Join(' ', settings)} (exit code {exitCode})\n{output}";
-
-        // --csv: a header row ("test","rps",...,"p50_latency_ms",...,"p99_latency_ms",...) and one row per test.
-        var rows = output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Split(',').Select(cell => cell.Trim('"')).ToArray())
-            .ToList();
-        if (exitCode != 0 || rows.FirstOrDefault(row => row[0] == "test") is not { } header || rows.FirstOrDefault(row => row[0] == "INCR") is not { } incr)
-        {
-            return new LoadRun(0, 0, 0, 0, 0, report);
-        }
-        double Column(string name) => double.Parse(incr[Array.IndexOf(header, name)], CultureInfo.InvariantCulture);
-        return new LoadRun(Column("rps"), Column("p50_latency_ms"), Column("p99_latency_ms"), IncrRequests, 0, report);
     }
 
     private sealed record CurrentSale(string? SaleId, string State);
