@@ -138,17 +138,27 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
         await app.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(resource, token);
     }
 
-    /// <summary>The shop the benchmark measures.</summary>
-    public static Task<BenchShop> StartAsync(CancellationToken token) =>
-        StartAsync(BenchDataDirectory, BenchPortOffset, [.. MeasuredShopSettings], token);
+    /// <summary>The shop the benchmark measures, its telemetry going to a collector of the bench's own.</summary>
+    public static async Task<BenchShop> StartAsync(CancellationToken token)
+    {
+        var telemetry = await BenchTelemetry.StartAsync(token);
+        try
+        {
+            var shop = await StartAsync(BenchDataDirectory, BenchPortOffset, [.. MeasuredShopSettings], token, telemetry.Configure);
+            shop.telemetry = telemetry;
+            return shop;
+        }
+        catch
+        {
+            await telemetry.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>AppHost settings of the measured shop, on top of Local mode, its data folder and its ports.</summary>
     private static IEnumerable<string> MeasuredShopSettings =>
     [
         $"Shop:WaitingRoom:JoinLimit={JoinLimit}",
-        // Telemetry as in production, stated here rather than inherited from development defaults (issue 15): the
-        // AppHost's Shop:Telemetry:* settings (trace sampling ratio; no exporter unless a collector is configured) go
-        // here, and a change to the model (BenchTelemetry.Configure) goes to StartAsync's configure.
     ];
 
     /// <param name="settings">AppHost configuration on top of Local mode, the data folder and the ports.</param>
@@ -181,7 +191,19 @@ public sealed class BenchShop(DistributedApplication app, string dataDirectory, 
         }
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    private BenchTelemetry? telemetry;
+
+    /// <summary>How the shop's telemetry was configured and what it sent, for the report; null for a shop without a collector.</summary>
+    public string? Telemetry => telemetry is null ? null : $"{BenchTelemetry.Settings}; {telemetry.Summary} so far";
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.DisposeAsync();
+        if (telemetry is not null)
+        {
+            await telemetry.DisposeAsync();
+        }
+    }
 
     /// <summary>A killed run can leave its sale live, which would gate (403) every order figure of this run.</summary>
     private async Task EndLeftoverSalesAsync(CancellationToken token)

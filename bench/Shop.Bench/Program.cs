@@ -85,7 +85,7 @@ async Task<int> MeasureAsync(IReadOnlyList<string> selected, bool mix, Cancellat
     // A service that died during the bench (its log is in .data/bench/logs/) explains failed or low figures.
     var stopped = shop.NotRunning();
     Console.WriteLine();
-    Console.WriteLine(Report.Write(measurements, shop.EdgeUrl, baseline.EdgeUrl, stopped));
+    Console.WriteLine(Report.Write(measurements, shop.EdgeUrl, baseline.EdgeUrl, stopped, shop.Telemetry));
     return measurements.All(measurement => measurement.Problem is null) && stopped.Count == 0 ? 0 : 1;
 }
 

@@ -53,7 +53,8 @@ public static class Report
 
     /// <returns>The markdown table, for the console.</returns>
     /// <param name="stopped">Resources that were no longer running at the end: every figure after their end is suspect.</param>
-    public static string Write(IReadOnlyList<IMeasurement> measurements, string edgeUrl, string baselineEdgeUrl, IReadOnlyList<string> stopped)
+    /// <param name="telemetry">How the measured shop's telemetry was configured, and what it sent.</param>
+    public static string Write(IReadOnlyList<IMeasurement> measurements, string edgeUrl, string baselineEdgeUrl, IReadOnlyList<string> stopped, string? telemetry)
     {
         if (Directory.Exists(Folder))
         {
@@ -67,12 +68,12 @@ public static class Report
         }
         var results = measurements.Where(m => m.Problem is null).SelectMany(m => m.Results);
         File.WriteAllText(Path.Combine(Folder, "results.json"), JsonSerializer.Serialize(results, Json));
-        var table = Table(measurements, edgeUrl, baselineEdgeUrl, stopped);
+        var table = Table(measurements, edgeUrl, baselineEdgeUrl, stopped, telemetry);
         File.WriteAllText(Path.Combine(Folder, "results.md"), table);
         return table;
     }
 
-    private static string Table(IReadOnlyList<IMeasurement> measurements, string edgeUrl, string baselineEdgeUrl, IReadOnlyList<string> stopped)
+    private static string Table(IReadOnlyList<IMeasurement> measurements, string edgeUrl, string baselineEdgeUrl, IReadOnlyList<string> stopped, string? telemetry)
     {
         var table = new StringBuilder()
             .AppendLine("# Benchmark")
@@ -80,6 +81,7 @@ public static class Report
             .AppendLine(CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores. GET figures: {Wrk.Settings}; POST figures: closed loops of the same callers as their baseline ({ClosedLoop.Warmup.TotalSeconds} s to connect, {ClosedLoop.Duration.TotalSeconds} s measured).")
             .AppendLine(CultureInfo.InvariantCulture, $"Figures go through the shop's edge ({edgeUrl}); baselines through an nginx running the same generated edge config in front of a bare Kestrel ({baselineEdgeUrl}), its endpoints under /api/.")
             .AppendLine(CultureInfo.InvariantCulture, $"Every path was warmed up for at least {WarmUp.Duration.TotalSeconds} s before the first figure. Each value is the median of {Figure.Runs} runs, each run right after a run of its baseline; \"runs\" lists every run's rate. Ratio = figure / baseline.")
+            .AppendLine(telemetry is null ? "" : $"The shop's telemetry: {telemetry}.")
             .AppendLine(stopped.Count == 0 ? "" : $"\n**Not running at the end: {string.Join(", ", stopped)}** (see .data/bench/logs/): the figures measured after they stopped are not the shop's.\n")
             .AppendLine("| figure | value | baseline | baseline value | ratio | runs |")
             .AppendLine("|---|---:|---|---:|---:|---|");
