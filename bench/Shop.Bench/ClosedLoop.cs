@@ -75,14 +75,11 @@ public static class ClosedLoop
         await window;
 
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        var run = new LoadRun(all.Length / Duration.TotalSeconds, Percentile(all, 0.50), Percentile(all, 0.99), all.Length, errors.Sum(), "");
+        var run = new LoadRun(all.Length / Duration.TotalSeconds, Stats.Percentile(all, 0.50), Stats.Percentile(all, 0.99), all.Length, errors.Sum(), "");
         return run with
         {
             Output = $"{what}: {concurrency} callers, {Warmup.TotalSeconds} s warm-up, {Duration.TotalSeconds} s measured\n" +
                      $"{run.Operations:N0} operations, {run.PerSecond:N1}/s, p50 {run.P50Milliseconds:N2} ms, p99 {run.P99Milliseconds:N2} ms, {run.Errors:N0} errors\n{failures}",
         };
     }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }

@@ -24,6 +24,10 @@ public sealed record Side(string Name, RunOnce RunAsync)
             }
         });
 
+    /// <summary>Operations started at a fixed rate, asked when each run starts (see <see cref="OpenLoop"/>).</summary>
+    public static Side Rate(string name, Func<double> perSecond, Func<long, CancellationToken, Task> operation) =>
+        new(name, (meter, token) => OpenLoop.RunAsync(name, perSecond, operation, token, meter));
+
     /// <summary>A closed loop of <paramref name="concurrency"/> callers.</summary>
     public static Side Loop(string name, int concurrency, Func<long, CancellationToken, Task> operation) =>
         new(name, (meter, token) => ClosedLoop.RunAsync(name, concurrency, operation, token, meter));
@@ -92,6 +96,10 @@ public sealed record FigureResult(Figure Figure, IReadOnlyList<LoadRun> Runs, IR
 /// <summary>Small statistics over runs.</summary>
 public static class Stats
 {
+    /// <summary>The value <paramref name="p"/> (0..1) of the way up an ascending array; 0 for none.</summary>
+    public static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
     /// <summary>The middle value (the mean of the two middle ones for an even count); 0 for none.</summary>
     public static double Median(IEnumerable<double> values)
     {

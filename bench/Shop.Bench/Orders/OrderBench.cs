@@ -49,7 +49,14 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
         try
         {
             await StopWorkersAsync(token);
-            results.Add(await new Figure("orders.accept", "req/s", Accept("orders.accept", edge), Intake(floor)).MeasureAsync(meter, token));
+            var accept = await new Figure("orders.accept", "req/s", Accept("orders.accept", edge), Intake(floor)).MeasureAsync(meter, token);
+            results.Add(accept);
+            // The latency a shopper sees when intake is busy but not saturated: half the rate it just reached, offered
+            // at a steady pace (both sides at the same rate).
+            var half = Stats.Median(accept.Runs.Select(r => r.PerSecond)) / 2;
+            results.Add(await new Figure("orders.accept.half_rate", "req/s",
+                Side.Rate("orders.accept.half_rate", () => half, PlaceOrder(edge)),
+                Side.Rate("edge.intake.half_rate", () => half, PlaceIntake(floor))).MeasureAsync(meter, token));
             await ExecuteAsync("CREATE TABLE IF NOT EXISTS bench_insert (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL)", token);
             try
             {
@@ -71,8 +78,10 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
         new(new SocketsHttpHandler { MaxConnectionsPerServer = IntakeCallers }) { BaseAddress = new Uri(url) };
 
     /// <summary>POST /api/orders through the edge, each with a fresh idempotency key (runs of a loop restart their numbering).</summary>
-    private static Side Accept(string name, HttpClient edge) =>
-        Side.Loop(name, IntakeCallers, async (n, ct) =>
+    private static Side Accept(string name, HttpClient edge) => Side.Loop(name, IntakeCallers, PlaceOrder(edge));
+
+    private static Func<long, CancellationToken, Task> PlaceOrder(HttpClient edge) =>
+        async (n, ct) =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = JsonContent.Create(OrderBody(n)) };
             request.Headers.Add("Idempotency-Key", $"bench-{Guid.NewGuid():N}");
@@ -81,10 +90,12 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
             {
                 throw new InvalidOperationException($"POST /api/orders answered {(int)response.StatusCode}");
             }
-        });
+        };
 
     /// <summary>The same request to the intake floor: one sync-commit INSERT and one confirmed publish.</summary>
-    private static Side Intake(HttpClient floor) => Side.Loop("edge.intake", IntakeCallers, async (n, ct) =>
+    private static Side Intake(HttpClient floor) => Side.Loop("edge.intake", IntakeCallers, PlaceIntake(floor));
+
+    private static Func<long, CancellationToken, Task> PlaceIntake(HttpClient floor) => async (n, ct) =>
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Baseline.IntakePath) { Content = JsonContent.Create(OrderBody(n)) };
         request.Headers.Add("Idempotency-Key", $"bench-{Guid.NewGuid():N}");
@@ -93,7 +104,7 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
         {
             throw new InvalidOperationException($"POST {Baseline.IntakePath} answered {(int)response.StatusCode}");
         }
-    });
+    };
 
     /// <summary>Single-row inserts, one transaction each, synchronous_commit on: one caller per worker instance.</summary>
     private async Task<Side> InsertAsync(CancellationToken token)
