@@ -124,6 +124,8 @@ public static class EdgeConfig
                             proxy_cache catalog;
                             proxy_cache_key $request_uri;
                             proxy_cache_valid 200 1s;
+                            # Kept from its second request on: a one-off search (most are) is never written to disk.
+                            proxy_cache_min_uses 2;
                             proxy_cache_lock on;
                             proxy_cache_lock_timeout 2s;
                             proxy_cache_use_stale updating;
@@ -226,8 +228,8 @@ public static class EdgeConfig
 
                 proxy_cache_path {{state}}/cdn-cache levels=1:2 keys_zone=cdn:20m max_size=2g inactive=7d use_temp_path=off;
 
-                # The catalog's one-second micro-cache (CatalogCache): in memory-backed page cache, forgotten a minute after last use.
-                proxy_cache_path {{state}}/catalog-cache levels=1:2 keys_zone=catalog:10m max_size=256m inactive=1m use_temp_path=off;
+                # The catalog's one-second micro-cache (CatalogCache): small files that live in the page cache, forgotten 10 s after last use.
+                proxy_cache_path {{state}}/catalog-cache levels=1:2 keys_zone=catalog:10m max_size=256m inactive=10s use_temp_path=off;
 
                 # Only an anonymous GET or HEAD may be answered from, or stored in, the catalog's micro-cache.
                 map "$request_method:$http_authorization$http_x_admin_key" $catalog_cache_skip {
