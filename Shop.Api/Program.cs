@@ -17,7 +17,8 @@ app.UseForwardedHeaders();
 app.UseServedByHeader();
 app.UseRequestMetrics();
 app.UseDefaultProblemDetails();
-app.UseAuthentication();
+// No UseAuthentication: the admin key is the only scheme, and the admin routes' policy names it, so authorization
+// reads the key for those routes alone; every other request (the catalog's hot reads above all) runs no handler.
 app.UseAuthorization();
 app.UseUtf8JsonOnly();
 

@@ -41,7 +41,7 @@ public static class CatalogApi
         return TypedResults.Ok(await catalog.ListAsync(query, cancellationToken));
     }
 
-    public static async Task<Results<Ok<CatalogItemDetail>, ProblemHttpResult, ValidationProblem>> GetItem(
+    public static async Task<Results<CachedJson<CatalogItemDetail>, ProblemHttpResult, ValidationProblem>> GetItem(
         CatalogService catalog, string id, CancellationToken cancellationToken)
     {
         if (!TryParseProductId(id, out var itemId))
@@ -49,12 +49,12 @@ public static class CatalogApi
             return Invalid(new() { [nameof(id)] = [InvalidIdMessage] });
         }
         return await catalog.FindAsync(itemId, cancellationToken) is { } item
-            ? TypedResults.Ok(item)
+            ? new CachedJson<CatalogItemDetail>(item)
             : ProductNotFound(itemId);
     }
 
-    public static async Task<Ok<IReadOnlyList<CatalogCategory>>> ListCategories(CatalogService catalog, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await catalog.CategoriesAsync(cancellationToken));
+    public static async Task<CachedJson<IReadOnlyList<CatalogCategory>>> ListCategories(CatalogService catalog, CancellationToken cancellationToken) =>
+        new((await catalog.CategoriesAsync(cancellationToken)).Categories);
 
     public const string InvalidIdMessage = "id must be a positive whole number.";
 

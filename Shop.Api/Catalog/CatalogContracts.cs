@@ -20,5 +20,9 @@ public sealed record CatalogPage(IReadOnlyList<CatalogItem> Items, int Page, int
 [ImmutableObject(true)]
 public sealed record CatalogCategory(string Slug, string Name, int ProductCount);
 
+/// <summary>The categories as cached: a list is not immutable to HybridCache, so it would be copied on every hit; this is.</summary>
+[ImmutableObject(true)]
+public sealed record CatalogCategories(IReadOnlyList<CatalogCategory> Categories);
+
 /// <summary>A validated list query; <see cref="Search"/> is the text as the shopper typed it (trimmed).</summary>
 public sealed record CatalogListQuery(int Page, int PageSize, string? Search, string? Category);

@@ -20,7 +20,8 @@ public static class CatalogExtensions
 
         builder.Services.AddSingleton<CatalogCacheMetrics>();
         builder.Services.AddScoped<CatalogReader>();
-        builder.Services.AddScoped<CatalogService>();
+        builder.Services.AddSingleton<CatalogService>();
+        builder.Services.AddSingleton<CatalogSnapshot>();
         builder.Services.AddSingleton<CatalogInvalidation>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogInvalidation>());
     }

@@ -14,7 +14,7 @@ namespace Shop.Api.Catalog;
 /// its data can leave the connection up and the subscription gone. So each instance checks it end to end: it
 /// publishes a probe only it recognises, and subscribes again when the probe does not come back.
 /// </remarks>
-public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCache cache, ILogger<CatalogInvalidation> logger)
+public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCache cache, CatalogSnapshot snapshot, ILogger<CatalogInvalidation> logger)
     : BackgroundService
 {
     public static readonly RedisChannel Channel = RedisChannel.Literal(CatalogChanges.Channel);
@@ -29,6 +29,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
 
     public async Task InvalidateAsync(IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
+        Announce(snapshot, tags);
         foreach (var tag in tags)
         {
             // HybridCache drops the tag in memory first and then records it in Redis; a Redis failure there must
@@ -141,6 +142,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
     /// </summary>
     private async Task DropEverythingAsync()
     {
+        snapshot.ChangedEverything();
         try
         {
             await cache.RemoveByTagAsync("*"); // HybridCache's reserved tag for every entry
@@ -169,8 +171,37 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
             return;
         }
         var tags = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Announce(snapshot, tags);
         cache.RemoveByTagAsync(tags).AsTask().ContinueWith(
             t => logger.LogWarning(t.Exception, "Dropping invalidated catalog entries failed"), TaskContinuationOptions.OnlyOnFaulted);
+    }
+
+    /// <summary>
+    /// Tells the in-memory snapshot what the tags name: the products of item tags are read again; the lists tag on its
+    /// own, or any tag it does not know, may mean anything, so everything is.
+    /// </summary>
+    public static void Announce(CatalogSnapshot snapshot, IReadOnlyList<string> tags)
+    {
+        var ids = new List<int>();
+        var prefix = CatalogChanges.ItemTag(0)[..^1];
+        foreach (var tag in tags)
+        {
+            if (tag.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(tag.AsSpan(prefix.Length), out var id))
+            {
+                ids.Add(id);
+            }
+            else if (tag != CatalogChanges.ListsTag)
+            {
+                snapshot.ChangedEverything();
+                return;
+            }
+        }
+        if (ids.Count == 0)
+        {
+            snapshot.ChangedEverything();
+            return;
+        }
+        snapshot.Changed(ids);
     }
 
     private static TaskCompletionSource NewProbe() => new(TaskCreationOptions.RunContinuationsAsynchronously);

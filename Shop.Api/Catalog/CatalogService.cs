@@ -9,55 +9,89 @@ namespace Shop.Api.Catalog;
 /// Catalog reads through a two-level cache: this process's memory first, then Redis, then Postgres.
 /// Entries carry tags so a staff update can drop exactly what it changed.
 /// </summary>
-public sealed class CatalogService(HybridCache cache, CatalogReader reader, CatalogCacheMetrics metrics, IOptions<CatalogCacheOptions> options)
+/// <remarks>
+/// A singleton: a hit touches neither a scope nor a database context; the reader (and its pooled context) is taken only
+/// when something must be read.
+/// </remarks>
+public sealed class CatalogService(
+    HybridCache cache, IServiceScopeFactory scopes, CatalogSnapshot snapshot, CatalogCacheMetrics metrics, IOptions<CatalogCacheOptions> options)
 {
     public const string ListsTag = CatalogChanges.ListsTag;
 
     public static string ItemTag(int id) => CatalogChanges.ItemTag(id);
 
     /// <summary>
-    /// A page of the catalog. A search is keyed by its folded form, the very text the database matches, so every spelling
-    /// that the database treats alike ("CRÈME", "creme") shares one entry, and no entry can hold another spelling's answer.
+    /// A page of the catalog, from this instance's <see cref="CatalogSnapshot"/>: a search matches the folded names with
+    /// the folded search, exactly as the database's <c>LIKE</c> on <c>search_name</c> would, and no result is written
+    /// anywhere (a search is rarely asked twice; answering it again costs less than storing it).
     /// </summary>
     public async Task<CatalogPage> ListAsync(CatalogListQuery query, CancellationToken cancellationToken)
     {
         var folded = query.Search is null ? null : await FoldAsync(query.Search, cancellationToken);
-        // The category's length keeps the key unambiguous: "a:b" + "c" and "a" + "b:c" are different lists.
-        return await GetOrCreateAsync("list", $"catalog:list:{query.Page}:{query.PageSize}:{query.Category?.Length}:{query.Category}:{folded}", [ListsTag],
-            options.Value.ListExpiration, ct => reader.ListAsync(query, folded, ct), cancellationToken);
+        var (products, refreshed) = await snapshot.ProductsAsync(cancellationToken);
+        metrics.Record("list", hit: !refreshed);
+
+        var skip = (long)(query.Page - 1) * query.PageSize;
+        var items = new List<CatalogItem>(query.PageSize);
+        var total = 0;
+        foreach (var entry in products)
+        {
+            if ((query.Category is null || entry.Item.Category == query.Category)
+                && (folded is null || entry.SearchName.Contains(folded, StringComparison.Ordinal)))
+            {
+                if (total >= skip && items.Count < query.PageSize)
+                {
+                    items.Add(entry.Item);
+                }
+                total++;
+            }
+        }
+        return new CatalogPage(items, query.Page, query.PageSize, total);
     }
 
     public Task<CatalogItemDetail?> FindAsync(int id, CancellationToken cancellationToken) =>
         GetOrCreateAsync("item", $"catalog:item:{id}", [ItemTag(id)], options.Value.ItemExpiration,
-            ct => reader.FindAsync(id, ct), cancellationToken);
+            (reader, ct) => reader.FindAsync(id, ct), cancellationToken);
 
-    public Task<IReadOnlyList<CatalogCategory>> CategoriesAsync(CancellationToken cancellationToken) =>
-        GetOrCreateAsync("categories", "catalog:categories", [ListsTag], options.Value.ListExpiration,
-            reader.CategoriesAsync, cancellationToken);
+    public Task<CatalogCategories> CategoriesAsync(CancellationToken cancellationToken) =>
+        GetOrCreateAsync("categories", "catalog:categories:v2", [ListsTag], options.Value.ListExpiration,
+            async (reader, ct) => new CatalogCategories(await reader.CategoriesAsync(ct)), cancellationToken);
 
     /// <summary>
-    /// The database's folding of a search, remembered per spelling as long as a list: it depends on nothing that changes
-    /// while the shop runs, and a spelling seen again is then one memory lookup away from its list.
+    /// The database's folding of a search, remembered per spelling in this process as long as a list: it depends on nothing
+    /// that changes while the shop runs, and a spelling seen again is then one memory lookup away from its list. Not in
+    /// Redis: one round trip there costs about what the database's own answer does.
     /// </summary>
     private ValueTask<string> FoldAsync(string search, CancellationToken cancellationToken) =>
-        cache.GetOrCreateAsync($"catalog:fold:{search}", ct => new ValueTask<string>(reader.FoldAsync(search, ct)),
-            new HybridCacheEntryOptions { Expiration = options.Value.ListExpiration, LocalCacheExpiration = options.Value.ListExpiration },
+        cache.GetOrCreateAsync($"catalog:fold:{search}", ct => new ValueTask<string>(ReadAsync((reader, c) => reader.FoldAsync(search, c), ct)),
+            new HybridCacheEntryOptions
+            {
+                Expiration = options.Value.ListExpiration,
+                LocalCacheExpiration = options.Value.ListExpiration,
+                Flags = HybridCacheEntryFlags.DisableDistributedCache,
+            },
             cancellationToken: cancellationToken);
 
     private async Task<T> GetOrCreateAsync<T>(
-        string kind, string key, string[] tags, TimeSpan expiration, Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken)
+        string kind, string key, string[] tags, TimeSpan expiration, Func<CatalogReader, CancellationToken, Task<T>> load, CancellationToken cancellationToken)
     {
         var missed = false;
         var value = await cache.GetOrCreateAsync(key,
             async ct =>
             {
                 missed = true;
-                return await load(ct);
+                return await ReadAsync(load, ct);
             },
             new HybridCacheEntryOptions { Expiration = expiration, LocalCacheExpiration = expiration },
             tags, cancellationToken);
         metrics.Record(kind, hit: !missed);
         return value;
+    }
+
+    private async Task<T> ReadAsync<T>(Func<CatalogReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await read(scope.ServiceProvider.GetRequiredService<CatalogReader>(), cancellationToken);
     }
 }
 

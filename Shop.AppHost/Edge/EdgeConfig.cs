@@ -112,11 +112,46 @@ public static class EdgeConfig
 
     private static readonly string BlobHeadersHidden = string.Concat(BlobHeaders.Select(h => $"            proxy_hide_header {h};\n"));
 
+    /// <summary>
+    /// The catalog's anonymous reads, kept by the edge for one second (a micro-cache, as CDNs do for shops at peak): a hot
+    /// page costs the services one request a second however many shoppers ask. A staff change or a stock change the
+    /// services announce shows everywhere within that second. Only a 200 to an anonymous GET or HEAD is kept, keyed by
+    /// the request URI as sent; anything carrying credentials, any other method, any error passes straight through.
+    /// One caller refreshes an expired entry while the others get the copy that is a moment old (lock, stale while
+    /// updating). Downstream caches are told the age they may keep it for (<c>public, max-age=1</c>).
+    /// </summary>
+    private const string CatalogCache = """
+                            proxy_cache catalog;
+                            proxy_cache_key $request_uri;
+                            proxy_cache_valid 200 1s;
+                            # Kept from its second request on: a one-off search (most are) is never written to disk.
+                            proxy_cache_min_uses 2;
+                            proxy_cache_lock on;
+                            proxy_cache_lock_timeout 2s;
+                            proxy_cache_use_stale updating;
+                            proxy_cache_bypass $catalog_cache_skip;
+                            proxy_no_cache $catalog_cache_skip;
+                            # The copy is kept uncompressed; the edge compresses it per client like any other answer.
+                            proxy_set_header Accept-Encoding "";
+                            proxy_hide_header Cache-Control;
+                            add_header Cache-Control $catalog_cache_control always;
+                            add_header X-Cache-Status $upstream_cache_status always;
+            """;
+
     private static string ErrorPages(string kind) =>
         string.Concat(Errors.Select(e => $"            error_page {e.NginxStatus} {(e.NginxStatus == e.Status ? "" : $"={e.Status} ")}@{kind}_{e.Status};\n"));
 
     private static readonly string PageErrors = ErrorPages("page");
     private static readonly string ProblemErrors = ErrorPages("problem");
+
+    /// <summary>A catalog read's location body: /api/'s passage to the instances, then the micro-cache and its headers.</summary>
+    private static readonly string CatalogLocation = Forwarded + "\n" + """
+                            proxy_set_header Connection "";
+                            proxy_connect_timeout 2s;
+                            proxy_next_upstream error timeout http_502 http_503;
+                            proxy_next_upstream_tries 3;
+
+            """ + ProblemErrors + CatalogCache + "\n" + SecurityHeaders;
 
     /// <summary>The named locations behind <see cref="Errors"/>, one pair per status, in each server that uses them.</summary>
     private static readonly string ErrorLocations = string.Concat(Errors.DistinctBy(e => e.Status).Select(e => $$"""
@@ -193,6 +228,22 @@ public static class EdgeConfig
 
                 proxy_cache_path {{state}}/cdn-cache levels=1:2 keys_zone=cdn:20m max_size=2g inactive=7d use_temp_path=off;
 
+                # The catalog's one-second micro-cache (CatalogCache): small files that live in the page cache, forgotten 10 s after last use.
+                proxy_cache_path {{state}}/catalog-cache levels=1:2 keys_zone=catalog:10m max_size=256m inactive=10s use_temp_path=off;
+
+                # Only an anonymous GET or HEAD may be answered from, or stored in, the catalog's micro-cache.
+                map "$request_method:$http_authorization$http_x_admin_key" $catalog_cache_skip {
+                    "GET:"  0;
+                    "HEAD:" 0;
+                    default 1;
+                }
+
+                # What the micro-cache keeps is at most a second old; anything else keeps the API's own word.
+                map "$catalog_cache_skip:$status" $catalog_cache_control {
+                    "0:200" "public, max-age=1";
+                    default $upstream_http_cache_control;
+                }
+
                 # Only a real asset may be kept for a year; anything else the blob store answers (304 aside) must not be.
                 map $status $cdn_cache_control {
                     200     "public, max-age=31536000, immutable";
@@ -259,6 +310,22 @@ public static class EdgeConfig
                         proxy_next_upstream_tries 3;
                         # Only the edge's own errors: the API's answers, its problems included, pass through as they are.
             {{ProblemErrors}}
+                    }
+
+                    # The catalog's anonymous reads: the same passage as /api/, through the micro-cache (CatalogCache).
+                    location = /api/catalog/items {
+                        proxy_pass http://api;
+            {{CatalogLocation}}
+                    }
+
+                    location /api/catalog/items/ {
+                        proxy_pass http://api;
+            {{CatalogLocation}}
+                    }
+
+                    location = /api/catalog/categories {
+                        proxy_pass http://api;
+            {{CatalogLocation}}
                     }
 
                     # An order cut off by an instance that died or closed its keep-alive connection while draining

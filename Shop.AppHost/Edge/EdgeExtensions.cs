@@ -74,7 +74,7 @@ public static class EdgeExtensions
 
     private static void WriteConfig(EdgeLayout layout, string stateDirectory, string configFile)
     {
-        foreach (var folder in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "tls" })
+        foreach (var folder in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "catalog-cache", "tls" })
         {
             Directory.CreateDirectory(Path.Combine(stateDirectory, folder));
         }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Shop.Api.Catalog;
 using Shop.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -22,7 +23,9 @@ public sealed class CatalogInvalidationTests(ShopFixture fixture)
         await using var publisher = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
         await using var services = new ServiceCollection().AddHybridCache().Services.BuildServiceProvider();
         var cache = services.GetRequiredService<HybridCache>();
-        var invalidation = new CatalogInvalidation(redis, cache, NullLogger<CatalogInvalidation>.Instance)
+        var snapshot = new CatalogSnapshot(services.GetRequiredService<IServiceScopeFactory>(), Options.Create(new CdnOptions()),
+            Options.Create(new CatalogCacheOptions()), TimeProvider.System);
+        var invalidation = new CatalogInvalidation(redis, cache, snapshot, NullLogger<CatalogInvalidation>.Instance)
         {
             ProbeInterval = TimeSpan.FromMilliseconds(500),
         };

@@ -26,10 +26,18 @@ public static class ShopRedis
             using var api = new HttpClient { BaseAddress = new Uri($"http://localhost:{shop.Ports.ApiBase + instance}") };
             await Poll.UntilAsync(async () =>
             {
-                var key = $"redis-back-{Guid.NewGuid():N}";
-                using var response = await api.GetAsync($"/api/catalog/items?q={key}");
+                // An item read that misses the instance's memory is written to Redis (searches never are). Any copy
+                // from before the restart is removed first, so only a new write counts; an item the instance still
+                // holds in memory writes nothing, and the next try picks another.
+                var pattern = $"*catalog:item:{Random.Shared.Next(1, 5001)}";
+                var server = redis.GetServers().Single();
+                foreach (var stale in server.Keys(pattern: pattern))
+                {
+                    await redis.GetDatabase().KeyDeleteAsync(stale);
+                }
+                using var response = await api.GetAsync($"/api/catalog/items/{pattern[(pattern.LastIndexOf(':') + 1)..]}");
                 response.EnsureSuccessStatusCode();
-                return redis.GetServers().Single().Keys(pattern: $"*{key}*").Any();
+                return server.Keys(pattern: pattern).Any();
             }, $"{TestShop.ApiInstances[instance]} to write to Redis again");
         }
         // Staff updates reach other instances over pub/sub: every instance must have re-subscribed too.

@@ -22,7 +22,7 @@ public sealed class EdgeUpstreamsDownTests
         var ports = FreePorts(8);
         var layout = new EdgeLayout(ports[0], ports[1], "127.0.0.1", ports[2], [ports[3], ports[4]], ports[5], ports[6], ports[7],
             directory, Path.Combine(directory, "tls", "edge.crt"), Path.Combine(directory, "tls", "edge.key"), LocalProcessExtensions.RunningAsRoot);
-        foreach (var folder in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "tls" })
+        foreach (var folder in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "catalog-cache", "tls" })
         {
             Directory.CreateDirectory(Path.Combine(directory, folder));
         }
