@@ -69,13 +69,23 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                if (!subscribed || !await ProbeComesBackAsync(stoppingToken))
+                // The host stops on a background service's exception: a check that fails in a way not foreseen here
+                // (an overloaded machine, a client in a state of its own) is retried at the next tick, never the instance's end.
+                try
                 {
-                    subscribed = await TrySubscribeAsync();
-                    if (subscribed)
+                    if (!subscribed || !await ProbeComesBackAsync(stoppingToken))
                     {
-                        await DropEverythingAsync();
+                        subscribed = await TrySubscribeAsync();
+                        if (subscribed)
+                        {
+                            await DropEverythingAsync();
+                        }
                     }
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    subscribed = false;
+                    logger.LogWarning(e, "Checking the catalog invalidation subscription failed; checking again in {Interval}", ProbeInterval);
                 }
             }
         }
@@ -92,9 +102,9 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
         {
             await redis.GetSubscriber().UnsubscribeAsync(Channel, OnMessage);
         }
-        catch (RedisException)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            // Redis is down: there is no subscription left to end.
+            logger.LogDebug(e, "Redis is down or too slow to end the subscription; it ends with the connection");
         }
     }
 
@@ -129,7 +139,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
             await subscriber.SubscribeAsync(Channel, OnMessage);
             return true;
         }
-        catch (RedisException e)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             logger.LogWarning(e, "Could not subscribe to catalog invalidations; other instances' updates are missed until Redis is back");
             return false;
