@@ -12,10 +12,11 @@ namespace Shop.Api.Catalog;
 /// </summary>
 /// <remarks>
 /// Kept fresh by the catalog's invalidation channel (<see cref="CatalogInvalidation"/>): an announced item is read
-/// again on the next list, anything else (the lists tag, a lost subscription) reads everything again. As a backstop
+/// again (in the background) when the next list asks, anything else (the lists tag, a lost subscription) reads everything again. As a backstop
 /// for announcements lost while Redis is away, the whole snapshot is read again once it is older than the list lifetime.
 /// </remarks>
-public sealed class CatalogSnapshot(IServiceScopeFactory scopes, IOptions<CdnOptions> cdn, IOptions<CatalogCacheOptions> options, TimeProvider clock)
+public sealed class CatalogSnapshot(
+    IServiceScopeFactory scopes, IOptions<CdnOptions> cdn, IOptions<CatalogCacheOptions> options, TimeProvider clock, ILogger<CatalogSnapshot> logger)
 {
     private readonly SemaphoreSlim refreshing = new(1, 1);
     private readonly Lock changes = new();
@@ -46,23 +47,53 @@ public sealed class CatalogSnapshot(IServiceScopeFactory scopes, IOptions<CdnOpt
         }
     }
 
-    /// <summary>The products, ordered by id, as of the last announced change; reads the database only when something changed.</summary>
+    /// <summary>
+    /// The products, ordered by id. Once there is a snapshot, every caller is answered from it at once; when a change was
+    /// announced (or the snapshot is older than the list lifetime) one caller starts reading the changes in the background,
+    /// and the callers after it see them. Under load a list must not wait for a database connection behind every order in
+    /// flight: waiting callers would pile up behind each announced stock change, a convoy in which searches took minutes.
+    /// Only the very first list waits for the database.
+    /// </summary>
+    /// <returns>The products, and whether this call read them (the first load).</returns>
     public async ValueTask<(IReadOnlyList<Entry> Products, bool Refreshed)> ProductsAsync(CancellationToken cancellationToken)
     {
-        if (current is { } snapshot && !IsStale(snapshot))
+        if (current is { } snapshot)
         {
+            if (IsStale(snapshot) && refreshing.Wait(0))
+            {
+                _ = RefreshInBackgroundAsync();
+            }
             return (snapshot.Products, false);
         }
         await refreshing.WaitAsync(cancellationToken);
         try
         {
-            if (current is { } fresh && !IsStale(fresh))
+            if (current is { } loaded)
             {
-                return (fresh.Products, false); // another caller refreshed it while this one waited
+                return (loaded.Products, false); // another caller loaded it while this one waited
             }
-            var refreshed = await RefreshAsync(cancellationToken);
-            current = refreshed;
-            return (refreshed.Products, true);
+            var first = await RefreshAsync(cancellationToken);
+            current = first;
+            return (first.Products, true);
+        }
+        finally
+        {
+            refreshing.Release();
+        }
+    }
+
+    /// <summary>Runs while holding <see cref="refreshing"/>, and releases it.</summary>
+    private async Task RefreshInBackgroundAsync()
+    {
+        try
+        {
+            current = await RefreshAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The changes stay pending (RefreshAsync puts them back), so the next list tries again; until then lists
+            // are answered from the snapshot as it was.
+            logger.LogWarning(e, "Could not read the announced catalog changes; lists are answered from the snapshot meanwhile");
         }
         finally
         {
