@@ -23,9 +23,6 @@ public static class Extensions
             options.ConnectTimeout = 1000;
             options.AsyncTimeout = 1000;
             options.SyncTimeout = 1000;
-            // Replies are handed to the .NET thread pool, not to the library's own dedicated threads, which spun
-            // waiting for work and added a thread hop to every call (the waiting room's joins above all).
-            options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool;
         });
         builder.AddRabbitMQClient("rabbitmq");
         builder.AddAssetBlobs("blobs");
