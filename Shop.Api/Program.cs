@@ -18,7 +18,8 @@ app.UseServedByHeader();
 app.UseRequestMetrics();
 app.UseDefaultProblemDetails();
 // No UseAuthentication: the admin key is the only scheme, and the admin routes' policy names it, so authorization
-// reads the key for those routes alone; every other request (the catalog's hot reads above all) runs no handler.
+// reads the key for those routes alone; every other request (the catalog's hot reads above all) runs no handler. The
+// framework still adds the middleware itself, so the scheme must not become the default (Shop.Api.csproj says so).
 app.UseAuthorization();
 app.UseUtf8JsonOnly();
 

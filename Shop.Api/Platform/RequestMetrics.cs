@@ -10,7 +10,11 @@ public static class RequestMetrics
 {
     public const string MeterName = "Shop.Api";
 
-    private static readonly string[] Groups = ["catalog", "orders", "waitingroom", "admin"];
+    // Made once: building the prefix or the status class per request was a string allocation each time.
+    private static readonly (PathString Prefix, string Name)[] Groups =
+        [.. new[] { "catalog", "orders", "waitingroom", "admin" }.Select(group => (new PathString($"/api/{group}"), group))];
+
+    private static readonly string[] StatusClasses = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
     public static IApplicationBuilder UseRequestMetrics(this IApplicationBuilder app)
     {
@@ -32,7 +36,7 @@ public static class RequestMetrics
                 {
                     // A thrown exception becomes a 500 further out, after this middleware has seen the status.
                     requests.Add(1, new KeyValuePair<string, object?>("endpoint.group", group),
-                        new KeyValuePair<string, object?>("status.class", failed ? "5xx" : $"{context.Response.StatusCode / 100}xx"));
+                        new KeyValuePair<string, object?>("status.class", failed ? "5xx" : StatusClass(context.Response.StatusCode)));
                 }
             }
         });
@@ -45,13 +49,15 @@ public static class RequestMetrics
         {
             return null;
         }
-        foreach (var group in Groups)
+        foreach (var (prefix, name) in Groups)
         {
-            if (path.StartsWithSegments($"/api/{group}"))
+            if (path.StartsWithSegments(prefix))
             {
-                return group;
+                return name;
             }
         }
         return "other";
     }
+
+    private static string StatusClass(int statusCode) => (uint)(statusCode / 100) < StatusClasses.Length ? StatusClasses[statusCode / 100] : $"{statusCode / 100}xx";
 }

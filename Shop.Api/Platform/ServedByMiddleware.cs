@@ -13,13 +13,15 @@ public static class ServedByMiddleware
     public static IApplicationBuilder UseServedByHeader(this IApplicationBuilder app)
     {
         var instance = app.ApplicationServices.GetRequiredService<IOptions<ServiceIdentityOptions>>().Value.InstanceName!;
+        // One callback for every request, handed the context as its state: no closure is made per request.
+        Func<object, Task> stamp = state =>
+        {
+            ((HttpContext)state).Response.Headers[HeaderName] = instance;
+            return Task.CompletedTask;
+        };
         return app.Use((context, next) =>
         {
-            context.Response.OnStarting(() =>
-            {
-                context.Response.Headers[HeaderName] = instance;
-                return Task.CompletedTask;
-            });
+            context.Response.OnStarting(stamp, context);
             return next(context);
         });
     }

@@ -53,7 +53,7 @@ public sealed class WaitingRoomService(
         {
             // Joining again (a reload, a second tab) keeps the place as long as the ticket still has one.
             if (passes.TryReadTicket(ticketPass, out var held) && held.SaleId == sale.Id
-                && await StatusAsync(sale, held, now) is { State: not WaitingStates.Expired } kept)
+                && await StatusAsync(sale, held, now, ticketPass) is { State: not WaitingStates.Expired } kept)
             {
                 return new InLine(kept);
             }
@@ -99,7 +99,7 @@ public sealed class WaitingRoomService(
         }
         try
         {
-            return await StatusAsync(sale, ticket, now);
+            return await StatusAsync(sale, ticket, now, ticketPass);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
         {
@@ -131,16 +131,19 @@ public sealed class WaitingRoomService(
         }
     }
 
-    private async Task<WaitingRoomStatus> StatusAsync(Sale sale, QueueTicket ticket, DateTimeOffset now)
+    /// <param name="signed">The pass the shopper presented for <paramref name="ticket"/>, handed back as it is while the ticket
+    /// does not change: signing the same claims again would give the same string, at the cost of an HMAC and JSON per poll.</param>
+    private async Task<WaitingRoomStatus> StatusAsync(Sale sale, QueueTicket ticket, DateTimeOffset now, string? signed = null)
     {
         var snapshot = await view.SnapshotAsync(sale);
         if (ticket.Position == 0)
         {
             if (!snapshot.Drawn || await store.DrawnPositionAsync(sale, ticket.TicketId) is not { } drawn)
             {
-                return Waiting(sale, ticket, null, null, UntilStart(sale, now));
+                return Waiting(sale, ticket, signed, null, null, UntilStart(sale, now));
             }
             ticket = ticket with { Position = drawn };
+            signed = null;
         }
 
         view.NoteSeen(sale.Id, ticket.Position);
@@ -149,30 +152,30 @@ public sealed class WaitingRoomService(
             var ahead = Math.Max(0, ticket.Position - snapshot.Serving - 1);
             var rate = sale.AdmissionsPerMinute * snapshot.RateFactor;
             int? eta = sale.Paused || rate <= 0 ? null : (int)Math.Ceiling(ahead * 60 / rate) + UntilStart(sale, now);
-            return Waiting(sale, ticket, ahead, eta, null);
+            return Waiting(sale, ticket, signed, ahead, eta, null);
         }
 
         var turn = await view.TurnAsync(sale, ticket.Position);
         if (turn.AdmittedAtMs is not { } admittedAtMs)
         {
-            return turn.Skipped || turn.Ended ? Status(WaitingStates.Expired, sale, ticket) : Waiting(sale, ticket, 0, 0, null);
+            return turn.Skipped || turn.Ended ? Status(WaitingStates.Expired, sale, ticket, signed) : Waiting(sale, ticket, signed, 0, 0, null);
         }
         var until = DateTimeOffset.FromUnixTimeMilliseconds(admittedAtMs).AddMinutes(sale.SessionMinutes);
         if (until <= now || turn.Ended)
         {
-            return Status(WaitingStates.Expired, sale, ticket);
+            return Status(WaitingStates.Expired, sale, ticket, signed);
         }
         var admission = passes.Sign(new AdmissionClaims(sale.Id, ticket.TicketId, ticket.Position, until));
-        return Status(WaitingStates.Admitted, sale, ticket) with { AdmissionToken = admission, AdmittedUntil = until };
+        return Status(WaitingStates.Admitted, sale, ticket, signed) with { AdmissionToken = admission, AdmittedUntil = until };
     }
 
     private static int UntilStart(Sale sale, DateTimeOffset now) => (int)Math.Max(0, Math.Ceiling((sale.StartsAt - now).TotalSeconds));
 
-    private WaitingRoomStatus Waiting(Sale sale, QueueTicket ticket, long? ahead, int? eta, int? untilDraw) =>
-        Status(WaitingStates.Waiting, sale, ticket) with { Ahead = ahead, EtaSeconds = eta ?? untilDraw };
+    private WaitingRoomStatus Waiting(Sale sale, QueueTicket ticket, string? signed, long? ahead, int? eta, int? untilDraw) =>
+        Status(WaitingStates.Waiting, sale, ticket, signed) with { Ahead = ahead, EtaSeconds = eta ?? untilDraw };
 
-    private WaitingRoomStatus Status(string state, Sale sale, QueueTicket ticket) => new(
-        state, ticket.Position == 0 ? null : ticket.Position, null, null, passes.Sign(ticket), null, null,
+    private WaitingRoomStatus Status(string state, Sale sale, QueueTicket ticket, string? signed) => new(
+        state, ticket.Position == 0 ? null : ticket.Position, null, null, signed ?? passes.Sign(ticket), null, null,
         sale.Id, sale.Name, sale.QueueMode, sale.StartsAt, sale.Paused);
 
     private static WaitingRoomStatus Open(Sale? sale) =>
