@@ -17,6 +17,9 @@ public sealed class CatalogApiInstances : IDisposable
     private readonly ILogger<CatalogApiInstances> logger;
     private readonly HttpClient http;
     private int next = -1;
+    // While an instance is down every third read fails over; one warning every ten seconds says so, not one per read.
+    private static readonly TimeSpan WarnEvery = TimeSpan.FromSeconds(10);
+    private long lastWarning = long.MinValue / 2;
 
     public CatalogApiInstances(ServiceEndpointResolver resolver, IOptions<CatalogReadOptions> options, ILogger<CatalogApiInstances> logger)
     {
@@ -50,7 +53,12 @@ public sealed class CatalogApiInstances : IDisposable
         catch (HttpRequestException e) when (e.StatusCode is null && endpoints.Count > 1 && !cancellationToken.IsCancellationRequested)
         {
             var second = endpoints[(first + 1) % endpoints.Count].EndPoint;
-            logger.LogWarning("Catalog read from {Instance} failed ({Error}); trying {Next} once", endpoints[first].EndPoint, e.HttpRequestError, second);
+            var now = Environment.TickCount64;
+            var last = Interlocked.Read(ref lastWarning);
+            if (now - last >= WarnEvery.TotalMilliseconds && Interlocked.CompareExchange(ref lastWarning, now, last) == last)
+            {
+                logger.LogWarning("Catalog read from {Instance} failed ({Error}); trying {Next} once", endpoints[first].EndPoint, e.HttpRequestError, second);
+            }
             return await http.GetAsync(new Uri(BaseAddress(second), pathAndQuery), cancellationToken);
         }
     }
