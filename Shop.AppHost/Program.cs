@@ -40,6 +40,8 @@ var apis = Enumerable.Range(1, settings.ApiReplicas)
     .ToList();
 
 var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web)
+    // The catalog straight from the instances; orders and sales still go through the edge (its limits apply to them).
+    .WithApiInstances(apis)
     .WithConnection(infrastructure.Redis)
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
     .WithDataProtectionKey(dataProtectionKey)

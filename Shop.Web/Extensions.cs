@@ -12,8 +12,13 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        // The catalog straight from the API instances ("api" lists them all in service discovery), held a second here.
+        builder.Services.AddOptions<CatalogReadOptions>().BindConfiguration(CatalogReadOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<CatalogApiInstances>();
+        builder.Services.AddHybridCache();
+        builder.Services.AddSingleton<CatalogClient>();
         // "edge" resolves through service discovery to the load balancer the AppHost runs.
-        builder.Services.AddHttpClient<CatalogClient>(http => http.BaseAddress = new Uri("http://edge"));
         builder.Services.AddHttpClient<OrdersClient>(http => http.BaseAddress = new Uri("http://edge"));
         builder.Services.AddHttpClient(SaleClient.HttpClientName, http => http.BaseAddress = new Uri("http://edge"));
         builder.Services.AddSingleton<SaleClient>();

@@ -32,6 +32,22 @@ public static class ServiceExtensions
         service.WithEnvironment("Staff__LoginLimit__PerAddressPerMinute", settings.LoginsPerAddressPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("Staff__LoginLimit__PerAccountPerMinute", settings.LoginsPerAccountPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// Every API instance under one service-discovery name, <c>http://api</c> (<c>services__api__http__N</c>), for a
+    /// service that reads from the instances directly and spreads its reads over them itself. Not waited for: the
+    /// storefront starts without them and says the shop is busy until one answers.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithApiInstances(
+        this IResourceBuilder<ProjectResource> service, IReadOnlyList<IResourceBuilder<ProjectResource>> apis)
+    {
+        for (var i = 0; i < apis.Count; i++)
+        {
+            service.WithEnvironment($"services__api__http__{i}", apis[i].GetEndpoint("http"));
+            service.WithRelationship(apis[i].Resource, "Reference");
+        }
+        return service;
+    }
+
     /// <summary>The secret that encrypts the service's Data Protection key ring at rest (the ring itself lives in Redis).</summary>
     public static IResourceBuilder<ProjectResource> WithDataProtectionKey(
         this IResourceBuilder<ProjectResource> service, IResourceBuilder<ParameterResource> key) =>
