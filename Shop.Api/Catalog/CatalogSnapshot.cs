@@ -12,13 +12,12 @@ namespace Shop.Api.Catalog;
 /// </summary>
 /// <remarks>
 /// Kept fresh by the catalog's invalidation channel (<see cref="CatalogInvalidation"/>): an announced item is read
-/// again (in the background) when the next list asks, anything else (the lists tag, a lost subscription) reads everything again. As a backstop
+/// again when the next list asks, anything else (the lists tag, a lost subscription) reads everything again. As a backstop
 /// for announcements lost while Redis is away, the whole snapshot is read again once it is older than the list lifetime.
 /// </remarks>
-public sealed class CatalogSnapshot(
-    IServiceScopeFactory scopes, IOptions<CdnOptions> cdn, IOptions<CatalogCacheOptions> options, TimeProvider clock, ILogger<CatalogSnapshot> logger)
+public sealed class CatalogSnapshot(IServiceScopeFactory scopes, IOptions<CdnOptions> cdn, IOptions<CatalogCacheOptions> options, TimeProvider clock)
 {
-    private readonly SemaphoreSlim refreshing = new(1, 1);
+    private Task<Snapshot>? refresh;
     private readonly Lock changes = new();
     private HashSet<int> changed = [];
     private bool everything = true;
@@ -48,56 +47,57 @@ public sealed class CatalogSnapshot(
     }
 
     /// <summary>
-    /// The products, ordered by id. Once there is a snapshot, every caller is answered from it at once; when a change was
-    /// announced (or the snapshot is older than the list lifetime) one caller starts reading the changes in the background,
-    /// and the callers after it see them. Under load a list must not wait for a database connection behind every order in
-    /// flight: waiting callers would pile up behind each announced stock change, a convoy in which searches took minutes.
-    /// Only the very first list waits for the database.
+    /// How long a list waits for announced changes to be read before it is answered from the snapshot as it was. Normally a
+    /// read takes milliseconds and every list sees every change already announced; under overload, when the read waits for
+    /// a database connection behind every order in flight, lists must not queue behind it (they did, for minutes).
     /// </summary>
-    /// <returns>The products, and whether this call read them (the first load).</returns>
+    public static readonly TimeSpan MaxRefreshWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>The products, ordered by id, as of the last announced change; reads the database only when something changed.</summary>
+    /// <returns>The products, and whether this call waited for a read of the database.</returns>
     public async ValueTask<(IReadOnlyList<Entry> Products, bool Refreshed)> ProductsAsync(CancellationToken cancellationToken)
     {
-        if (current is { } snapshot)
+        var snapshot = current;
+        if (snapshot is not null && !IsStale(snapshot))
         {
-            if (IsStale(snapshot) && refreshing.Wait(0))
-            {
-                _ = RefreshInBackgroundAsync();
-            }
             return (snapshot.Products, false);
         }
-        await refreshing.WaitAsync(cancellationToken);
-        try
+        if (snapshot is null)
         {
-            if (current is { } loaded)
+            return ((await Refresh().WaitAsync(cancellationToken)).Products, true);
+        }
+        var deadline = clock.GetUtcNow() + MaxRefreshWait;
+        do
+        {
+            // A read already running may have started before the latest announcement: then one more follows it.
+            try
             {
-                return (loaded.Products, false); // another caller loaded it while this one waited
+                snapshot = await Refresh().WaitAsync(deadline - clock.GetUtcNow() is { Ticks: > 0 } left ? left : TimeSpan.Zero, clock, cancellationToken);
             }
-            var first = await RefreshAsync(cancellationToken);
-            current = first;
-            return (first.Products, true);
+            catch (TimeoutException)
+            {
+                return (snapshot.Products, false);
+            }
         }
-        finally
-        {
-            refreshing.Release();
-        }
+        while (IsStale(snapshot) && clock.GetUtcNow() < deadline);
+        return (snapshot.Products, true);
     }
 
-    /// <summary>Runs while holding <see cref="refreshing"/>, and releases it.</summary>
-    private async Task RefreshInBackgroundAsync()
+    /// <summary>The read in flight, or a new one: one at a time, shared by every caller that waits for it.</summary>
+    private Task<Snapshot> Refresh()
     {
-        try
+        lock (changes)
         {
-            current = await RefreshAsync(CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            // The changes stay pending (RefreshAsync puts them back), so the next list tries again; until then lists
-            // are answered from the snapshot as it was.
-            logger.LogWarning(e, "Could not read the announced catalog changes; lists are answered from the snapshot meanwhile");
-        }
-        finally
-        {
-            refreshing.Release();
+            if (refresh is { IsCompleted: false } running)
+            {
+                return running;
+            }
+            return refresh = Task.Run(async () =>
+            {
+                var read = await RefreshAsync(CancellationToken.None);
+                current = read;
+                return read;
+            });
         }
     }
 

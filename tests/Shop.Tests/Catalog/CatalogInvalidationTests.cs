@@ -24,7 +24,7 @@ public sealed class CatalogInvalidationTests(ShopFixture fixture)
         await using var services = new ServiceCollection().AddHybridCache().Services.BuildServiceProvider();
         var cache = services.GetRequiredService<HybridCache>();
         var snapshot = new CatalogSnapshot(services.GetRequiredService<IServiceScopeFactory>(), Options.Create(new CdnOptions()),
-            Options.Create(new CatalogCacheOptions()), TimeProvider.System, NullLogger<CatalogSnapshot>.Instance);
+            Options.Create(new CatalogCacheOptions()), TimeProvider.System);
         var invalidation = new CatalogInvalidation(redis, cache, snapshot, NullLogger<CatalogInvalidation>.Instance)
         {
             ProbeInterval = TimeSpan.FromMilliseconds(500),
