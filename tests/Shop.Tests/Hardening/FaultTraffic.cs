@@ -35,6 +35,14 @@ public sealed class FaultTraffic : IAsyncDisposable
         }
     }));
 
+    /// <summary>
+    /// The instance that answered, or "edge" when the edge answered from its micro-cache: a cached answer keeps the
+    /// X-Served-By of the instance that made it, which may have stopped since.
+    /// </summary>
+    private static string? ServedBy(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("X-Cache-Status", out var cache) && cache.First() is "HIT" or "STALE" or "UPDATING" or "REVALIDATED" ? "edge"
+        : response.Headers.TryGetValues("X-Served-By", out var servedBy) ? servedBy.First() : null;
+
     public async Task<Exchange> SendAsync(string kind, HttpClient client, HttpRequestMessage request)
     {
         var sent = clock.Elapsed;
@@ -42,8 +50,7 @@ public sealed class FaultTraffic : IAsyncDisposable
         try
         {
             using var response = await client.SendAsync(request);
-            exchange = new Exchange(kind, (int)response.StatusCode, sent, clock.Elapsed,
-                response.Headers.TryGetValues("X-Served-By", out var servedBy) ? servedBy.First() : null,
+            exchange = new Exchange(kind, (int)response.StatusCode, sent, clock.Elapsed, ServedBy(response),
                 response.Headers.RetryAfter?.ToString(), await response.Content.ReadAsStringAsync());
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
