@@ -83,7 +83,7 @@ public sealed class StockVisibilityTests(ShopFixture fixture) : IDisposable
     /// <summary>Orders of one unit each, through the edge; returns once the worker has confirmed them all.</summary>
     private async Task PlaceAndConfirmAsync(HttpClient edge, int count, int productId = SoldOutProduct)
     {
-        var run = Guid.NewGuid().ToString("N")[..8];
+        var run = Guid.NewGuid().ToString("N");
         var ids = new List<Guid>();
         for (var i = 0; i < count; i++)
         {

@@ -73,7 +73,7 @@ public sealed class OrderTraffic(TestShop shop)
     public static List<OrderRequest> RandomOrders(int count, int firstProduct, int products, int maxLines, int maxQuantity, int seed)
     {
         var random = new Random(seed);
-        var run = Guid.NewGuid().ToString("N")[..8];
+        var run = Guid.NewGuid().ToString("N");
         return [.. Enumerable.Range(0, count).Select(i => new OrderRequest($"{run}-{i}", $"burst-{run}-{i}@example.com",
             [.. Enumerable.Range(firstProduct, products).OrderBy(_ => random.Next()).Take(random.Next(1, maxLines + 1))
                 .Select(p => new OrderItem(p, random.Next(1, maxQuantity + 1)))]))];
