@@ -85,7 +85,8 @@ public sealed class AdmissionLoop(
         }
         var tick = await store.AdmitAsync(sale, now, sale.AdmissionsPerMinute * factor,
             catchUp: TimeSpan.FromTicks(Math.Max(settings.AdmissionTick.Ticks * 3, TimeSpan.FromMilliseconds(250).Ticks)),
-            staleBefore: now.AddSeconds(-sale.AbandonAfterSeconds), maxPerTick: 1000);
+            staleBefore: now.AddSeconds(-sale.AbandonAfterSeconds), maxPerTick: 1000,
+            maxSkipsPerTick: Abandonment.SkipsPerTick(sale, settings.AdmissionTick));
         metrics.Ticked(sale.Id, tick);
         funnel.RecordAdmissions(sale.Id, tick);
     }
