@@ -78,8 +78,7 @@ public static class AdminSalesApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> EndSale(
-        string saleId, ShopDbContext db, SaleDirectory directory, WaitingRoomStore store, TimeProvider clock, ILogger<SaleDirectory> logger,
-        CancellationToken cancellationToken)
+        string saleId, ShopDbContext db, SaleDirectory directory, TimeProvider clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var ended = await db.Sales.Where(s => s.Id == saleId && s.EndedAt == null)
@@ -89,15 +88,6 @@ public static class AdminSalesApi
             return SaleNotFound(saleId);
         }
         await directory.TryRefreshAsync(cancellationToken);
-        try
-        {
-            await store.ForgetSaleAsync(saleId, now);
-        }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
-        {
-            // The sale has ended where it counts (Postgres); its keys then go at its planned end, as they would anyway.
-            logger.LogWarning(e, "Could not shorten the life of sale {SaleId}'s waiting-room keys", saleId);
-        }
         return TypedResults.NoContent();
     }
 
