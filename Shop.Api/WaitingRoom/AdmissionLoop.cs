@@ -21,6 +21,7 @@ public sealed class AdmissionLoop(
     private DateTimeOffset changedAt;
     private bool leading;
     private DateTimeOffset nextHealthCheck;
+    private Task checking = Task.CompletedTask;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,9 +48,10 @@ public sealed class AdmissionLoop(
                     leading = true;
                 }
                 var now = clock.GetUtcNow();
-                if (now >= nextHealthCheck)
+                if (now >= nextHealthCheck && checking.IsCompleted)
                 {
-                    await CheckHealthAsync(stoppingToken);
+                    // Alongside the ticks, not in their way: the signals are read exactly when something is slow.
+                    checking = CheckHealthAsync(stoppingToken);
                     nextHealthCheck = now + HealthInterval;
                 }
                 var live = sales.All.Where(s => s.IsLive(now)).ToList();
@@ -97,6 +99,22 @@ public sealed class AdmissionLoop(
 
     private async Task CheckHealthAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await PaceAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogDebug(e, "Pacing check skipped: Redis did not answer");
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Pacing check failed; the next one tries again");
+        }
+    }
+
+    private async Task PaceAsync(CancellationToken cancellationToken)
+    {
         var signals = await health.ReadAsync(cancellationToken);
         var (next, why) = AdmissionPacing.Next(factor, signals, options.Value);
         var now = clock.GetUtcNow();
@@ -114,6 +132,9 @@ public sealed class AdmissionLoop(
         await store.SetHealthAsync(factor, signals.Backlog, signals.LagSeconds);
         var state = new PacingState(factor, reason, changedAt, now, signals);
         await pacing.SaveAsync(state);
-        metrics.Paced(state);
+        if (leading)
+        {
+            metrics.Paced(state);
+        }
     }
 }

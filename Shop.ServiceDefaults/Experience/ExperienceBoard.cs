@@ -29,6 +29,7 @@ public sealed class ExperienceBoard(IConnectionMultiplexer redis, TimeProvider c
             batch.HashSetAsync(Key(instance), [new("service", service), new("buckets", report.FormatBuckets()), new("errors", report.Errors)]),
             batch.KeyExpireAsync(Key(instance), Ttl),
             batch.SortedSetAddAsync(Index, instance, clock.GetUtcNow().ToUnixTimeMilliseconds()),
+            batch.KeyExpireAsync(Index, Ttl),
         };
         batch.Execute();
         await Task.WhenAll(writes);

@@ -13,8 +13,6 @@ public sealed record ExperienceReport(long[] Buckets, long Errors)
 
     public static int BucketCount => BoundsMs.Length + 1;
 
-    public static ExperienceReport Empty => new(new long[BucketCount], 0);
-
     public long Requests => Buckets.Sum();
 
     public double ErrorRate => Requests == 0 ? 0 : (double)Errors / Requests;

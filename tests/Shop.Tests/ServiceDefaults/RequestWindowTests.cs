@@ -42,16 +42,16 @@ public sealed class RequestWindowTests
         window.Record(TimeSpan.FromSeconds(3), serverError: true);
         clock.Now += TimeSpan.FromSeconds(RequestWindow.Seconds - 1);
         window.Record(TimeSpan.FromMilliseconds(10), serverError: false);
-        Assert.Equal((2, 1), (window.Read().Requests, window.Read().Errors));
+        Assert.Equal((2L, 1L), (window.Read().Requests, window.Read().Errors));
 
         clock.Now += TimeSpan.FromSeconds(1);
-        Assert.Equal((1, 0), (window.Read().Requests, window.Read().Errors));
+        Assert.Equal((1L, 0L), (window.Read().Requests, window.Read().Errors));
 
         // Eleven seconds on, the first slot holds a new second: the slow failure of before is not carried into it.
         clock.Now += TimeSpan.FromSeconds(1);
         window.Record(TimeSpan.FromMilliseconds(10), serverError: false);
         var report = window.Read();
-        Assert.Equal((2, 0), (report.Requests, report.Errors));
+        Assert.Equal((2L, 0L), (report.Requests, report.Errors));
         Assert.True(report.PercentileMs(0.99) <= 10);
 
         clock.Now += TimeSpan.FromMinutes(5);

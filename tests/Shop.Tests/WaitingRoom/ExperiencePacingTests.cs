@@ -12,7 +12,6 @@ namespace Shop.Tests.WaitingRoom;
 public sealed class ExperiencePacingTests(ShopFixture fixture)
 {
     private const int Rate = 1000;
-    private readonly TestShop shop = fixture.Shop;
     private readonly SaleTraffic sales = new(fixture.Shop);
     private readonly OrderTraffic orders = new(fixture.Shop);
 
