@@ -27,9 +27,9 @@ public sealed class ExperienceBoard(IConnectionMultiplexer redis, TimeProvider c
         var writes = new Task[]
         {
             batch.HashSetAsync(Key(instance), [new("service", service), new("buckets", report.FormatBuckets()), new("errors", report.Errors)]),
-            batch.KeyExpireAsync(Key(instance), Ttl),
-            batch.SortedSetAddAsync(Index, instance, clock.GetUtcNow().ToUnixTimeMilliseconds()),
-            batch.KeyExpireAsync(Index, Ttl),
+            batch.KeyExpireAsync(Key(instance), Ttl, CommandFlags.None),
+            batch.SortedSetAddAsync(Index, instance, clock.GetUtcNow().ToUnixTimeMilliseconds(), CommandFlags.None),
+            batch.KeyExpireAsync(Index, Ttl, CommandFlags.None),
         };
         batch.Execute();
         await Task.WhenAll(writes);
