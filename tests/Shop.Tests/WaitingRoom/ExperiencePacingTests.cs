@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using Npgsql;
+using StackExchange.Redis;
 using Shop.Api.WaitingRoom;
+using Shop.ServiceDefaults.Experience;
 using Shop.Tests.Infrastructure;
 using Shop.Tests.Orders;
 
@@ -12,6 +14,7 @@ namespace Shop.Tests.WaitingRoom;
 public sealed class ExperiencePacingTests(ShopFixture fixture)
 {
     private const int Rate = 1000;
+    private readonly TestShop shop = fixture.Shop;
     private readonly SaleTraffic sales = new(fixture.Shop);
     private readonly OrderTraffic orders = new(fixture.Shop);
 
@@ -91,5 +94,37 @@ public sealed class ExperiencePacingTests(ShopFixture fixture)
         {
             await sales.EndSaleAsync(saleId);
         }
+    }
+
+    [Fact]
+    public async Task Catalog_reads_count_as_the_admitted_shoppers_experience_probes_and_waiting_room_calls_do_not()
+    {
+        using var api = sales.Instance(0);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
+        async Task<long> PostedAsync()
+        {
+            // The latest poster of that name: a process of an earlier run of api-1 (restarted by another test) stops posting.
+            var instance = (await redis.GetDatabase().SortedSetRangeByRankAsync("shop:experience:instances", order: Order.Descending))
+                .Select(i => (string)i!).FirstOrDefault(i => i.StartsWith($"{TestShop.ApiInstances[0]}:", StringComparison.Ordinal));
+            var fields = await redis.GetDatabase().HashGetAsync($"shop:experience:{instance}", ["buckets", "errors"]);
+            return instance is null || ExperienceReport.Parse(fields[0], (long?)fields[1] ?? 0) is not { } report ? 0 : report.Requests;
+        }
+        // Start from a quiet window: nothing else asks this instance for the catalog or orders.
+        await Poll.UntilAsync(async () => await PostedAsync() < 20, "api-1's window to be quiet");
+
+        for (var i = 0; i < 150; i++)
+        {
+            (await api.GetAsync("/health")).Dispose();
+            (await api.GetAsync("/alive")).Dispose();
+            (await api.GetAsync("/api/waitingroom/sale")).Dispose();
+        }
+        for (var i = 0; i < 60; i++)
+        {
+            (await api.GetAsync($"/api/catalog/items/{4741 + i % 3}")).Dispose();
+        }
+
+        long posted = 0;
+        await Poll.UntilAsync(async () => (posted = await PostedAsync()) >= 60, "api-1 to post its catalog reads");
+        Assert.True(posted < 150, $"api-1 counted {posted} requests: probes or waiting-room calls were counted as shoppers'");
     }
 }
