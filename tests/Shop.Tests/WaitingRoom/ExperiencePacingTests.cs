@@ -80,6 +80,9 @@ public sealed class ExperiencePacingTests(ShopFixture fixture)
             await Poll.UntilAsync(async () => (slowed = await StatsAsync(saleId)) is { Pacing.Reason: PacingReasons.Latency }
                 && slowed.EffectiveAdmissionsPerMinute < Rate, "admission to slow down for latency");
             Assert.Contains(slowed.Pacing!.Signals.Services, s => s.Service == "api" && s.P95Ms > 1000 && s.Requests >= 20);
+            // The dashboard sees it too: the leader's gauges carry the reason.
+            await Poll.UntilAsync(() => shop.Telemetry.Points.Any(p => p.Metric == "shop.waitingroom.rate_factor"
+                && p.Attributes.GetValueOrDefault("reason") == PacingReasons.Latency && p.Value < 1), "the rate factor gauge to say latency");
 
             var seen = new SortedSet<double>();
             await Poll.UntilAsync(async () =>
