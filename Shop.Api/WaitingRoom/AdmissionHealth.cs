@@ -20,12 +20,23 @@ public sealed class AdmissionHealth(IConnection rabbit, IServiceScopeFactory sco
 
     private IChannel? channel;
 
-    public async Task<PacingSignals> ReadAsync(CancellationToken cancellationToken)
+    /// <summary>How far behind checkout is: orders waiting in the queue, and the age of the oldest one not applied.</summary>
+    public sealed record Reading(long Backlog, double LagSeconds);
+
+    public async Task<Reading> ReadAsync(CancellationToken cancellationToken)
     {
         var backlog = BacklogAsync(cancellationToken);
         var lag = LagAsync(cancellationToken);
+        return new Reading(await backlog, await lag);
+    }
+
+    /// <summary>Checkout's backlog and lag, and each service's admitted shoppers' p95 and 5xx rate: all pacing looks at.</summary>
+    public async Task<PacingSignals> ReadSignalsAsync(CancellationToken cancellationToken)
+    {
+        var checkout = ReadAsync(cancellationToken);
         var services = ServicesAsync();
-        return new PacingSignals(await backlog, await lag, await services);
+        var (backlog, lag) = await checkout;
+        return new PacingSignals(backlog, lag, await services);
     }
 
     private async Task<long> BacklogAsync(CancellationToken cancellationToken)

@@ -115,7 +115,7 @@ public sealed class AdmissionLoop(
 
     private async Task PaceAsync(CancellationToken cancellationToken)
     {
-        var signals = await health.ReadAsync(cancellationToken);
+        var signals = await health.ReadSignalsAsync(cancellationToken);
         var (next, why) = AdmissionPacing.Next(factor, signals, options.Value);
         var now = clock.GetUtcNow();
         if (next != factor || why != reason)
