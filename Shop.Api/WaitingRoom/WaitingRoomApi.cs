@@ -21,6 +21,7 @@ public static class WaitingRoomApi
         builder.Services.AddSingleton<WaitingRoomService>();
         builder.Services.AddSingleton<AdmissionGate>();
         builder.Services.AddSingleton<AdmissionHealth>();
+        builder.Services.AddSingleton<PacingStore>();
         builder.Services.AddSingleton<FunnelRecorder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FunnelRecorder>());
         builder.Services.AddHostedService<AdmissionLoop>();

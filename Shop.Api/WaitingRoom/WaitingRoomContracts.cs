@@ -79,8 +79,13 @@ public sealed record SaleResponse(
     string Id, string Name, DateTimeOffset StartsAt, DateTimeOffset EndsAt, int AdmissionsPerMinute, int MaxActiveShoppers,
     int SessionMinutes, string QueueMode, string WhenRedisDown, int OrdersPerAdmission, int AbandonAfterSeconds, bool Paused, bool Live);
 
+/// <summary>
+/// A sale's figures. <c>EffectiveAdmissionsPerMinute</c> is the pace now; <c>Pacing</c> says why it is below the sale's
+/// rate (its reason, since when, and the signals of the last check), null until an admission leader has checked once.
+/// </summary>
 public sealed record SaleStats(
-    long Joined, long Waiting, long Admitted, long Active, long Abandoned, int AdmissionsPerMinute, double EffectiveAdmissionsPerMinute, bool Paused);
+    long Joined, long Waiting, long Admitted, long Active, long Abandoned, int AdmissionsPerMinute, double EffectiveAdmissionsPerMinute, bool Paused,
+    PacingState? Pacing);
 
 /// <summary>The waiting room cannot take new shoppers (Redis is down and the sale's policy is Closed).</summary>
 public sealed class WaitingRoomUnavailableException(string message) : Exception(message);
