@@ -10,8 +10,8 @@ public sealed record CurrentSale(string? SaleId, string? Name, string State, str
 
 /// <summary>
 /// The sale the store is gated by, as the API sees it, asked at most once a second per storefront instance and by one
-/// request at a time: while one asks, the others go on with the answer from a moment ago (or, at the very first, wait
-/// for the same answer), so a slow API under a peak costs one request a second, not one per page.
+/// request at a time: the pages that need a fresh answer meanwhile wait for that same answer, so a slow API under a
+/// peak costs one request a second, not one per page.
 /// </summary>
 public sealed class SaleClient(ApiInstances api, TimeProvider clock, ILogger<SaleClient> logger)
 {
@@ -30,12 +30,10 @@ public sealed class SaleClient(ApiInstances api, TimeProvider clock, ILogger<Sal
         {
             return Task.FromResult(known.Sale);
         }
-        Task<CurrentSale?> ask;
         lock (gate)
         {
-            ask = asking ??= AskAsync();
+            return asking ??= AskAsync();
         }
-        return known is null || ask.IsCompleted ? ask : Task.FromResult(known.Sale);
     }
 
     private async Task<CurrentSale?> AskAsync()
