@@ -16,7 +16,7 @@ var migrations = builder.AddProject<Projects.Shop_MigrationService>("migrations"
     .WithEnvironment("Shop__Service__InstanceName", "migrations")
     .WithEnvironment("Staff__AdminPassword", staffAdminPassword)
     // Directly, never through PgBouncer: EF holds a session-level advisory lock while it migrates.
-    .WithConnection(infrastructure.PrimaryDirect, budget.MigrationsPool)
+    .WithConnection(infrastructure.PrimaryDirect, budget.MigrationsPool, commandTimeoutSeconds: 300)
     .WithConnection(infrastructure.Blobs);
 
 var adminKey = builder.AddParameter("admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
@@ -29,7 +29,8 @@ const string storefrontAddress = "127.0.0.1";
 
 var apis = Enumerable.Range(1, settings.ApiReplicas)
     .Select(instance => builder.AddService<Projects.Shop_Api>($"api-{instance}", settings.Ports.ApiBase + instance - 1)
-        .WithConnection(infrastructure.Primary, budget.ApiPool)
+        // A shopper's statements are single rows and small reads: ten seconds is a stuck one.
+        .WithConnection(infrastructure.Primary, budget.ApiPool, commandTimeoutSeconds: 10)
         .WithConnection(infrastructure.Redis)
         .WithConnection(infrastructure.RabbitMQ)
         .WithConnection(infrastructure.Blobs)
@@ -40,7 +41,7 @@ var apis = Enumerable.Range(1, settings.ApiReplicas)
     .ToList();
 
 var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web)
-    // The catalog straight from the instances; orders and sales still go through the edge (its limits apply to them).
+    // The catalog, orders and the current sale straight from the instances, never back through the edge.
     .WithApiInstances(apis)
     .WithConnection(infrastructure.Redis)
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
@@ -50,7 +51,8 @@ var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web)
 for (var instance = 1; instance <= settings.OrderWorkers; instance++)
 {
     builder.AddService<Projects.Shop_OrderWorker>($"orderworker-{instance}")
-        .WithConnection(infrastructure.Primary, budget.WorkerPool)
+        // A batch of orders in one transaction.
+        .WithConnection(infrastructure.Primary, budget.WorkerPool, commandTimeoutSeconds: 30)
         .WithConnection(infrastructure.RabbitMQ)
         // Announces the stock it changed to the API instances' catalog caches. Referenced, not waited for: orders never
         // wait for Redis, not even at start.
@@ -60,9 +62,10 @@ for (var instance = 1; instance <= settings.OrderWorkers; instance++)
 }
 
 var reporting = builder.AddService<Projects.Shop_Reporting>("reporting", settings.Ports.Reporting)
-    .WithConnection(infrastructure.Replica, budget.ReplicaPool)
+    // Reports scan; Npgsql's default command timeout.
+    .WithConnection(infrastructure.Replica, budget.ReplicaPool, commandTimeoutSeconds: 30)
     // Staff accounts only: every BI query goes to the replica.
-    .WithConnection(infrastructure.Primary, budget.StaffPool)
+    .WithConnection(infrastructure.Primary, budget.StaffPool, commandTimeoutSeconds: 10)
     // Sign-in limits and the Data Protection key ring.
     .WithConnection(infrastructure.Redis)
     .WithDataProtectionKey(dataProtectionKey)
@@ -70,7 +73,6 @@ var reporting = builder.AddService<Projects.Shop_Reporting>("reporting", setting
     .WaitForCompletion(migrations);
 
 var edge = builder.AddEdge(settings, web, apis, reporting, infrastructure.Blobs, infrastructure.EdgeUpstreams);
-web.WithReference(edge);
 
 // A peak sale on request: Start it on the dashboard; it never starts by itself.
 builder.AddLoadTest(settings, edge, adminKey);

@@ -10,11 +10,12 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddShopDbContext();
+        // Retried: a database that is still settling at start is worth asking again; no shopper waits on this.
+        builder.AddShopDbContext(retryTransientFailures: true);
         builder.AddAssetBlobs("blobs");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<CatalogSeeder>();
-        builder.AddStaffDbContext();
+        builder.AddStaffDbContext(retryTransientFailures: true);
         builder.Services.AddIdentityCore<StaffUser>(StaffExtensions.ConfigurePasswords)
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<StaffDbContext>();

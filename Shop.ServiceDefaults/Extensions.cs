@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
@@ -15,7 +14,7 @@ using Shop.ServiceDefaults.Endpoints;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>What every Shop service gets with one call: telemetry, health, discovery, resilience, ProblemDetails.</summary>
+/// <summary>What every Shop service gets with one call: telemetry, health, discovery, ProblemDetails.</summary>
 public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
@@ -35,7 +34,7 @@ public static class Extensions
                 ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Warning",
                 ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
                 // Raw Npgsql logs every command at Information (the workers' batches: thousands a second), and Polly
-                // every successful attempt of every outgoing call, the telemetry exporter's own included.
+                // (the services' own pipelines) every successful attempt.
                 ["Logging:LogLevel:Npgsql.Command"] = "Warning",
                 ["Logging:LogLevel:Polly"] = "Warning",
             },
@@ -67,12 +66,11 @@ public static class Extensions
         builder.Services.Configure<Microsoft.AspNetCore.Builder.ExceptionHandlerOptions>(options => options.StatusCodeSelector = exception =>
             exception is Microsoft.AspNetCore.Http.BadHttpRequestException refused ? refused.StatusCode : Microsoft.AspNetCore.Http.StatusCodes.Status500InternalServerError);
         builder.Services.AddServiceDiscovery();
-        builder.Services.ConfigureHttpClientDefaults(http =>
-        {
-            // A POST that timed out may already have been applied; retrying it on our own could place an order twice.
-            http.AddStandardResilienceHandler(options => options.Retry.DisableForUnsafeHttpMethods());
-            http.AddServiceDiscovery();
-        });
+        // Service discovery only, no standard resilience handler: its retries ask an overloaded service again (three
+        // more requests for each one it could not answer) and its circuit breaker turns every call into an error once
+        // a few have failed, the opposite of a queue. A caller that may try again decides so itself, as the
+        // storefront's ApiInstances does for a request that never reached its instance.
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
 
         return builder;
     }

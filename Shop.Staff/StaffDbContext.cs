@@ -34,9 +34,13 @@ public sealed class StaffDbContext(DbContextOptions<StaffDbContext> options) : I
 
 public static class StaffExtensions
 {
-    /// <summary>The staff store on the primary (<c>shopdb</c>), the only thing reporting reads from the primary.</summary>
-    public static void AddStaffDbContext(this IHostApplicationBuilder builder) =>
+    /// <summary>
+    /// The staff store on the primary (<c>shopdb</c>), the only thing reporting reads from the primary. No retries unless
+    /// asked for (the migrations): a sign-in that failed says so at once instead of asking a struggling database again.
+    /// </summary>
+    public static void AddStaffDbContext(this IHostApplicationBuilder builder, bool retryTransientFailures = false) =>
         builder.AddNpgsqlDbContext<StaffDbContext>(ShopDataExtensions.PrimaryConnectionName,
+            configureSettings: settings => settings.DisableRetry = !retryTransientFailures,
             configureDbContextOptions: options => UseStaffDatabase(options, null));
 
     public static DbContextOptionsBuilder UseStaffDatabase(DbContextOptionsBuilder options, string? connectionString)

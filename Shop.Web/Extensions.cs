@@ -5,6 +5,7 @@ using Shop.Web.Platform;
 using Shop.Web.WaitingRoom;
 using Shop.Messaging;
 using Shop.ServiceDefaults.Experience;
+using Shop.ServiceDefaults.Redis;
 using Shop.ServiceDefaults.Security;
 
 namespace Shop.Web;
@@ -13,15 +14,16 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        // The catalog straight from the API instances ("api" lists them all in service discovery), held a second here.
+        // Straight from the API instances ("api" lists them all in service discovery), never back through the edge:
+        // the catalog (held a second here), orders and the current sale.
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ApiInstances>();
         builder.Services.AddOptions<CatalogReadOptions>().BindConfiguration(CatalogReadOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<CatalogApiInstances>();
         builder.Services.AddHybridCache();
         builder.Services.AddSingleton<CatalogClient>();
-        // "edge" resolves through service discovery to the load balancer the AppHost runs.
-        builder.Services.AddHttpClient<OrdersClient>(http => http.BaseAddress = new Uri("http://edge"));
-        builder.Services.AddHttpClient(SaleClient.HttpClientName, http => http.BaseAddress = new Uri("http://edge"));
+        builder.Services.AddSingleton<OrdersClient>();
         builder.Services.AddSingleton<SaleClient>();
         builder.Services.AddSingleton(TimeProvider.System);
         // The API's waiting-room key (the AppHost's waitingroom-key): the storefront checks admissions without asking anyone.
@@ -32,9 +34,12 @@ public static class Extensions
             // While Redis is away a cart request fails at once (a 503 the shopper can retry), not after a queue wait.
             options.AbortOnConnectFail = false;
             options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
-            options.AsyncTimeout = 500;
+            // A Redis that is slow at a peak (it shares the machine) is waited for: a slower cart, not an error page.
+            // Only a few timeouts in a row mark it down (RedisTolerance), and then nothing waits for it.
+            options.AsyncTimeout = 2000;
         });
         builder.AddServiceExperience(ShopperExperience.ServiceName);
+        builder.Services.AddSingleton<RedisTolerance>();
         builder.Services.AddSingleton<CartStore>();
         builder.Services.AddSingleton<SharedRateLimiter>();
         builder.Services.AddOptions<CheckoutLimitOptions>().BindConfiguration(CheckoutLimitOptions.SectionName)

@@ -6,6 +6,7 @@ using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Orders;
 using Shop.Messaging;
+using Shop.ServiceDefaults.Logging;
 
 namespace Shop.Api.Orders;
 
@@ -15,6 +16,10 @@ namespace Shop.Api.Orders;
 /// </summary>
 public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, WaitingRoomStore waitingRoom, TimeProvider clock, ILogger<OrderIntake> logger)
 {
+    // Per process, not per request (intake is scoped): while Postgres or Redis struggles every order fails the same way.
+    private static readonly RateLimitedWarning Unmarked = new(TimeSpan.FromSeconds(10));
+    private static readonly RateLimitedWarning SessionNotEnded = new(TimeSpan.FromSeconds(10));
+
     public abstract record Outcome;
     public sealed record Placed(Guid OrderId) : Outcome;
     public sealed record KeyReused : Outcome;
@@ -91,7 +96,10 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
             // The broker holds the order, so it is accepted whatever happens here: the worker settles the row later.
-            logger.LogWarning(e, "Order {OrderId} is accepted but could not be marked so yet", order.OrderId);
+            if (Unmarked.ShouldWarn(out var suppressed))
+            {
+                logger.LogWarning(e, "Order {OrderId} is accepted but could not be marked so yet ({Suppressed} more since the last warning)", order.OrderId, suppressed);
+            }
         }
         if (endsSession)
         {
@@ -117,7 +125,11 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
         }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
         {
-            logger.LogWarning(e, "Could not end the waiting-room session of position {Position}; it ends when it expires", admission.Claims.Position);
+            if (SessionNotEnded.ShouldWarn(out var suppressed))
+            {
+                logger.LogWarning(e, "Could not end the waiting-room session of position {Position}; it ends when it expires ({Suppressed} more since the last warning)",
+                    admission.Claims.Position, suppressed);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Shop.Messaging;
+using Shop.ServiceDefaults.Logging;
 
 namespace Shop.Api.Orders;
 
@@ -13,6 +14,8 @@ public sealed class OrderPublisher(IServiceProvider services, IOptions<OrderOpti
 {
     private readonly SemaphoreSlim gate = new(1, 1);
     private IChannel? channel;
+    // While the broker is away every order fails the same way: one warning per interval, not one per order.
+    private readonly RateLimitedWarning unconfirmed = new(TimeSpan.FromSeconds(10));
 
     public async Task PublishAsync(OrderMessage order, CancellationToken cancellationToken)
     {
@@ -31,7 +34,10 @@ public sealed class OrderPublisher(IServiceProvider services, IOptions<OrderOpti
         }
         catch (Exception e) when (e is RabbitMQClientException or OperationInterruptedException or System.Net.Sockets.SocketException or IOException)
         {
-            logger.LogWarning(e, "Order {OrderId} was not confirmed by the broker", order.OrderId);
+            if (unconfirmed.ShouldWarn(out var suppressed))
+            {
+                logger.LogWarning(e, "Order {OrderId} was not confirmed by the broker ({Suppressed} more since the last warning)", order.OrderId, suppressed);
+            }
             throw new OrderNotPublishedException(e is PublishException ? "the broker refused the order" : "the broker is unreachable");
         }
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
+using Shop.ServiceDefaults.Logging;
 
 namespace Shop.Api.Platform;
 
@@ -11,13 +12,19 @@ public sealed class DatabaseUnavailableHandler(IProblemDetailsService problems, 
 {
     public const int RetryAfterSeconds = 5;
 
+    // Shared by every request: while the database is away each request fails the same way, one warning per interval says so.
+    private static readonly RateLimitedWarning Unavailable = new(TimeSpan.FromSeconds(10));
+
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         if (!IsUnavailable(exception))
         {
             return false;
         }
-        logger.LogWarning(exception, "The database is unavailable; answering 503");
+        if (Unavailable.ShouldWarn(out var suppressed))
+        {
+            logger.LogWarning(exception, "The database is unavailable; answering 503 ({Suppressed} more since the last warning)", suppressed);
+        }
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
         return await problems.TryWriteAsync(new()

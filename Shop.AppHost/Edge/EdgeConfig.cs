@@ -168,8 +168,8 @@ public static class EdgeConfig
     private static readonly string CatalogLocation = Forwarded + "\n" + """
                             proxy_set_header Connection "";
                             proxy_connect_timeout 2s;
-                            proxy_next_upstream error timeout http_502 http_503;
-                            proxy_next_upstream_tries 3;
+                            proxy_next_upstream error;
+                            proxy_next_upstream_tries 2;
 
             """ + ProblemErrors + CatalogCache + "\n" + SecurityHeaders;
 
@@ -211,7 +211,9 @@ public static class EdgeConfig
         var api = new StringBuilder();
         foreach (var port in edge.ApiPorts)
         {
-            // Passive health check: one failed attempt takes the instance out of rotation for 5 s.
+            // Passive health check: one failed attempt takes the instance out of rotation for 5 s. What fails an attempt
+            // is a connection error or a timeout (nginx always counts those) and nothing else: proxy_next_upstream lists
+            // no http_NNN, so an instance that answers 503 or 429 because it is busy stays in rotation.
             api.AppendLine($"        server {edge.UpstreamHost}:{port} max_fails=1 fail_timeout=5s;");
         }
         var state = edge.StateDirectory;
@@ -336,10 +338,13 @@ public static class EdgeConfig
             {{Forwarded}}
                         proxy_set_header Connection "";
                         proxy_connect_timeout 2s;
-                        # Only failures where the request never reached an instance are retried elsewhere;
+                        # Only a connection that failed (refused, reset before an answer) is tried once more on another
+                        # instance. An answer, 503 and 429 included, is the instance's word and passes through: retrying
+                        # it elsewhere would multiply the load exactly when the shop is overloaded. No `timeout`: nginx
+                        # cannot tell a slow answer from a connect that hung, and a slow answer is still being worked on.
                         # nginx never retries a POST on its own (non_idempotent is not listed).
-                        proxy_next_upstream error timeout http_502 http_503;
-                        proxy_next_upstream_tries 3;
+                        proxy_next_upstream error;
+                        proxy_next_upstream_tries 2;
                         # Only the edge's own errors: the API's answers, its problems included, pass through as they are.
             {{ProblemErrors}}
                     }
@@ -367,15 +372,16 @@ public static class EdgeConfig
                     }
 
                     # An order cut off by an instance that died or closed its keep-alive connection while draining
-                    # is passed on too, POST as it is: every order carries an Idempotency-Key and the API answers a
-                    # repeat with the same order, so a retry cannot order twice. Other POSTs (joins) stay unretried.
+                    # (a connection error, never an answer or a slow one) is passed on too, POST as it is: every order
+                    # carries an Idempotency-Key and the API answers a repeat with the same order, so a retry cannot
+                    # order twice. Other POSTs (joins) stay unretried.
                     location = /api/orders {
                         proxy_pass http://api;
             {{Forwarded}}
                         proxy_set_header Connection "";
                         proxy_connect_timeout 2s;
-                        proxy_next_upstream error timeout non_idempotent;
-                        proxy_next_upstream_tries 3;
+                        proxy_next_upstream error non_idempotent;
+                        proxy_next_upstream_tries 2;
             {{ProblemErrors}}
                     }
 

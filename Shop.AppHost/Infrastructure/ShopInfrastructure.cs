@@ -45,12 +45,24 @@ public static class ShopInfrastructureExtensions
         where T : IResourceWithEnvironment, IResourceWithWaitSupport =>
         service.WithReference(connection.Resource, connection.Name).WaitFor(connection.Resource);
 
-    /// <summary>As <see cref="WithConnection{T}(IResourceBuilder{T}, ServiceConnection)"/>, with the service's pool capped at its share of the connection budget.</summary>
-    public static IResourceBuilder<T> WithConnection<T>(this IResourceBuilder<T> service, ServiceConnection connection, int maxPoolSize)
+    /// <summary>
+    /// How long a service waits for a pooled connection (or a new one) before its request fails: under overload the pool
+    /// is the queue, and a bounded one. Npgsql's default, 15 s, holds a request (and its caller) far longer than a shopper
+    /// waits; a pool that cannot hand out a connection in this time will not do better by the next request.
+    /// </summary>
+    public const int PoolTimeoutSeconds = 5;
+
+    /// <summary>
+    /// As <see cref="WithConnection{T}(IResourceBuilder{T}, ServiceConnection)"/>, with the service's pool capped at its share
+    /// of the connection budget, a bounded wait for a connection (<see cref="PoolTimeoutSeconds"/>) and a command timeout
+    /// that fits the service's work: a statement that runs longer holds a connection others queue for.
+    /// </summary>
+    public static IResourceBuilder<T> WithConnection<T>(this IResourceBuilder<T> service, ServiceConnection connection, int maxPoolSize,
+        int commandTimeoutSeconds)
         where T : IResourceWithEnvironment, IResourceWithWaitSupport
     {
         var capped = ReferenceExpression.Create(
-            $"{connection.Resource.Resource.ConnectionStringExpression};Maximum Pool Size={maxPoolSize.ToString(CultureInfo.InvariantCulture)}");
+            $"{connection.Resource.Resource.ConnectionStringExpression};Maximum Pool Size={maxPoolSize.ToString(CultureInfo.InvariantCulture)};Timeout={PoolTimeoutSeconds.ToString(CultureInfo.InvariantCulture)};Command Timeout={commandTimeoutSeconds.ToString(CultureInfo.InvariantCulture)}");
         // Replaces what WithReference just set, under each name it used (Aspire adds an underscore twin of hyphenated names).
         string[] variables = [.. new[] { connection.Name, connection.Name.Replace('-', '_') }.Distinct().Select(n => $"ConnectionStrings__{n}")];
         return service.WithConnection(connection).WithEnvironment(context =>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Shop.Reporting.Access;
+using Shop.ServiceDefaults.Logging;
 
 namespace Shop.Reporting.Replication;
 
@@ -12,13 +13,18 @@ public sealed class ReplicaUnavailableHandler(IProblemDetailsService problems, I
     public const int RetryAfterSeconds = 10;
     public const string Message = "The read replica is unavailable, so reports cannot be shown right now. The shop itself is not affected.";
 
+    private static readonly RateLimitedWarning Unavailable = new(TimeSpan.FromSeconds(10));
+
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         if (exception is not ReplicaUnavailableException || context.Response.HasStarted)
         {
             return false;
         }
-        logger.LogWarning(exception.InnerException, "A report could not reach the read replica; answering 503");
+        if (Unavailable.ShouldWarn(out var suppressed))
+        {
+            logger.LogWarning(exception.InnerException, "A report could not reach the read replica; answering 503 ({Suppressed} more since the last warning)", suppressed);
+        }
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
         // The exception handler has already cleared the endpoint; its feature keeps the one that threw.

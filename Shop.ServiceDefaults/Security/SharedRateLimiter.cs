@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Shop.ServiceDefaults.Logging;
+using Shop.ServiceDefaults.Redis;
 using StackExchange.Redis;
 
 namespace Shop.ServiceDefaults.Security;
@@ -12,15 +14,17 @@ public readonly record struct RateLimit(int PermitLimit, TimeSpan Window)
 
 /// <summary>
 /// Fixed-window counts in Redis, one Lua call per attempt, so every instance of a service shares each count. With
-/// Redis unreachable it lets the attempt through: a limit must not take the shop down with Redis.
+/// Redis unreachable (or marked down, <see cref="RedisTolerance"/>) it lets the attempt through: a limit must not take
+/// the shop down with Redis.
 /// </summary>
 public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<SharedRateLimiter> logger)
 {
     /// <summary>During an outage every attempt fails the same way: one warning per interval says how many went unchecked.</summary>
     public static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
 
-    private long lastWarningAt = long.MinValue / 2; // the first failure always warns
-    private long uncheckedSinceWarning;
+    private readonly RateLimitedWarning uncheckedWarning = new(WarningInterval);
+    // A slow Redis is asked as usual; after a few failures in a row attempts go unchecked at once, not after a timeout each.
+    private readonly RedisTolerance tolerance = new();
 
     // KEYS: the counter. ARGV: window ms, limit. Returns 0 when allowed, else the ms until the window ends.
     private const string Script = """
@@ -35,8 +39,8 @@ public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<Shar
     {
         try
         {
-            var waitMs = (long)await redis.GetDatabase().ScriptEvaluateAsync(Script,
-                [$"ratelimit:{name}:{partition}"], [(long)limit.Window.TotalMilliseconds, limit.PermitLimit]);
+            var waitMs = (long)await tolerance.RunAsync(() => redis.GetDatabase().ScriptEvaluateAsync(Script,
+                [$"ratelimit:{name}:{partition}"], [(long)limit.Window.TotalMilliseconds, limit.PermitLimit]));
             return waitMs > 0 ? TimeSpan.FromMilliseconds(waitMs) : null;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -48,13 +52,9 @@ public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<Shar
 
     private void WarnUnchecked(string name, Exception e)
     {
-        var count = Interlocked.Increment(ref uncheckedSinceWarning);
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref lastWarningAt);
-        if (now - last >= (long)WarningInterval.TotalMilliseconds && Interlocked.CompareExchange(ref lastWarningAt, now, last) == last)
+        if (uncheckedWarning.ShouldWarn(out var suppressed))
         {
-            Interlocked.Add(ref uncheckedSinceWarning, -count);
-            logger.LogWarning(e, "Rate limits not checked for {Count} attempt(s), the last one {Name}: Redis did not answer", count, name);
+            logger.LogWarning(e, "Rate limits not checked for {Count} attempt(s), the last one {Name}: Redis did not answer", suppressed + 1, name);
         }
     }
 

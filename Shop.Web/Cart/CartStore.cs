@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using StackExchange.Redis;
 
 namespace Shop.Web.Cart;
@@ -20,8 +21,10 @@ public enum CartChange
 /// A shopper's cart: one Redis hash per cart (product id → quantity). Every change is one Lua script, so the caps are
 /// checked against the cart as it is at that instant, however many requests change it at once (two tabs, a double
 /// click, a script), and it pushes the expiry out again: a cart lives until left alone for <see cref="IdleLifetime"/>.
+/// A slow Redis is waited for (the multiplexer's timeout); after a few failures in a row (<see cref="RedisTolerance"/>) the
+/// cart pages say at once that the cart is away, instead of each waiting out the timeout, until a probe gets through.
 /// </summary>
-public sealed class CartStore(IConnectionMultiplexer redis)
+public sealed class CartStore(IConnectionMultiplexer redis, RedisTolerance tolerance)
 {
     public static readonly TimeSpan IdleLifetime = TimeSpan.FromDays(7);
     public const int MaxQuantity = 10;
@@ -63,13 +66,13 @@ public sealed class CartStore(IConnectionMultiplexer redis)
 
     public async Task<IReadOnlyList<CartLine>> LinesAsync(string cartId)
     {
-        var entries = await redis.GetDatabase().HashGetAllAsync(Key(cartId));
+        var entries = await tolerance.RunAsync(() => redis.GetDatabase().HashGetAllAsync(Key(cartId)));
         return [.. entries.Select(e => new CartLine((int)e.Name, (int)e.Value)).OrderBy(l => l.ProductId)];
     }
 
     public async Task<int> CountAsync(string cartId)
     {
-        var quantities = await redis.GetDatabase().HashValuesAsync(Key(cartId));
+        var quantities = await tolerance.RunAsync(() => redis.GetDatabase().HashValuesAsync(Key(cartId)));
         return quantities.Sum(q => (int)q);
     }
 
@@ -80,7 +83,7 @@ public sealed class CartStore(IConnectionMultiplexer redis)
     public Task<CartChange> SetAsync(string cartId, int productId, int quantity) => ChangeAsync(cartId, productId, quantity, add: false);
 
     private async Task<CartChange> ChangeAsync(string cartId, int productId, int quantity, bool add) =>
-        (CartChange)(int)await ChangeScript.EvaluateAsync(redis.GetDatabase(), new
+        (CartChange)(int)await tolerance.RunAsync(() => ChangeScript.EvaluateAsync(redis.GetDatabase(), new
         {
             cart = (RedisKey)Key(cartId),
             product = productId,
@@ -89,12 +92,12 @@ public sealed class CartStore(IConnectionMultiplexer redis)
             maxQuantity = MaxQuantity,
             maxLines = MaxLines,
             ttl = (long)IdleLifetime.TotalMilliseconds,
-        });
+        }));
 
     /// <summary>
     /// After an order is placed, the ordered units leave the cart; anything added meanwhile (another tab) stays for the next order.
     /// </summary>
     public Task RemoveOrderedAsync(string cartId, IEnumerable<CartLine> ordered) =>
-        redis.GetDatabase().ScriptEvaluateAsync(RemoveOrderedScript, [Key(cartId)],
-            [.. ordered.SelectMany(l => new RedisValue[] { l.ProductId, l.Quantity })]);
+        tolerance.RunAsync(() => redis.GetDatabase().ScriptEvaluateAsync(RemoveOrderedScript, [Key(cartId)],
+            [.. ordered.SelectMany(l => new RedisValue[] { l.ProductId, l.Quantity })]));
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Shop.ServiceDefaults.Logging;
 using Shop.Web.Platform;
 using StackExchange.Redis;
 
@@ -12,13 +13,20 @@ public sealed class CartUnavailableHandler(ILogger<CartUnavailableHandler> logge
 {
     public const int RetryAfterSeconds = 5;
 
+    // Shared by every request: while Redis is away each cart page fails the same way, one warning per interval says so.
+    private static readonly RateLimitedWarning Unavailable = new(TimeSpan.FromSeconds(10));
+
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         if (!IsCartStoreFailure(exception) || context.Response.HasStarted)
         {
             return false;
         }
-        logger.LogWarning("The cart store (Redis) did not answer ({Reason}); answering 503", exception.GetType().Name);
+        if (Unavailable.ShouldWarn(out var suppressed))
+        {
+            logger.LogWarning("The cart store (Redis) did not answer ({Reason}); answering 503 ({Suppressed} more since the last warning)",
+                exception.GetType().Name, suppressed);
+        }
         var changed = HttpMethods.IsPost(context.Request.Method);
         await UnavailablePage.WriteAsync(context, RetryAfterSeconds, "Your cart cannot be reached right now",
             changed ? "Your cart was not changed; please try again in a moment." : "Your cart is kept; it will be back in a moment.",

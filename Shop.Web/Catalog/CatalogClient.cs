@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Net;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
+using Shop.Web.Platform;
 
 namespace Shop.Web.Catalog;
 
@@ -27,12 +28,12 @@ public sealed record CatalogCategory(string Slug, string Name, int ProductCount)
 public sealed record CatalogCategories(IReadOnlyList<CatalogCategory> Items);
 
 /// <summary>
-/// The storefront's catalog reads: straight from the API instances (<see cref="CatalogApiInstances"/>), and held in this
+/// The storefront's catalog reads: straight from the API instances (<see cref="ApiInstances"/>), and held in this
 /// process for <see cref="CatalogReadOptions.CacheFor"/>, the edge's own freshness promise, so a hot page costs no call
 /// per view. Only what has a bounded set of keys is held: products that exist, the categories, and browsing pages of
 /// known categories; a search's words are the shopper's, without bound, and the API answers them from memory.
 /// </summary>
-public sealed class CatalogClient(CatalogApiInstances api, HybridCache cache, IOptions<CatalogReadOptions> options)
+public sealed class CatalogClient(ApiInstances api, HybridCache cache, IOptions<CatalogReadOptions> options)
 {
     public const int PageSize = 24;
     /// <summary>The API refuses pages past int.MaxValue / 100 (its largest page size); a typed-in page number past it is simply empty.</summary>
@@ -102,14 +103,14 @@ public sealed class CatalogClient(CatalogApiInstances api, HybridCache cache, IO
 
     private Task<T?> ReadAsync<T>(string path, CancellationToken cancellationToken) => ReadAsync<T>(api, path, cancellationToken);
 
-    private static async Task<T?> ReadAsync<T>(CatalogApiInstances api, string path, CancellationToken cancellationToken)
+    private static async Task<T?> ReadAsync<T>(ApiInstances api, string path, CancellationToken cancellationToken)
     {
         using var response = await api.GetAsync(path, cancellationToken);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<T>(cancellationToken);
     }
 
-    private static async Task<CatalogItemDetail?> FindAsync(CatalogApiInstances api, int id, CancellationToken cancellationToken)
+    private static async Task<CatalogItemDetail?> FindAsync(ApiInstances api, int id, CancellationToken cancellationToken)
     {
         using var response = await api.GetAsync($"/api/catalog/items/{id}", cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Mvc;
+using Shop.Web.Platform;
 
 namespace Shop.Web.Orders;
 
@@ -19,8 +20,11 @@ public abstract record PlaceOrderResult
     public sealed record Busy(TimeSpan RetryAfter) : PlaceOrderResult;
 }
 
-/// <summary>Orders go through the edge like every other client's, with an idempotency key so a double click is one order.</summary>
-public sealed class OrdersClient(HttpClient http)
+/// <summary>
+/// Orders, straight to the API instances (<see cref="ApiInstances"/>), with an idempotency key so a double click is one
+/// order, and so an order cut off by an instance that went away may be sent to the next one.
+/// </summary>
+public sealed class OrdersClient(ApiInstances api)
 {
     private sealed record PlaceOrder(Customer Customer, IReadOnlyList<Item> Items);
     private sealed record Customer(string Email, string Name);
@@ -31,17 +35,18 @@ public sealed class OrdersClient(HttpClient http)
     public async Task<PlaceOrderResult> PlaceAsync(string idempotencyKey, string email, string name, IEnumerable<(int ProductId, int Quantity)> lines,
         (string? Ticket, string? Admission) waitingRoom = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+        var order = new PlaceOrder(new Customer(email, name), [.. lines.Select(l => new Item(l.ProductId, l.Quantity))]);
+        using var response = await api.SendAsync(() =>
         {
-            Content = JsonContent.Create(new PlaceOrder(new Customer(email, name), [.. lines.Select(l => new Item(l.ProductId, l.Quantity))])),
-        };
-        request.Headers.Add("Idempotency-Key", idempotencyKey);
-        if (waitingRoom.Admission is { } admission && waitingRoom.Ticket is { } ticket)
-        {
-            request.Headers.Add("X-Admission-Token", admission);
-            request.Headers.Add("X-Waiting-Ticket", ticket);
-        }
-        using var response = await http.SendAsync(request);
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = JsonContent.Create(order) };
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+            if (waitingRoom.Admission is { } admission && waitingRoom.Ticket is { } ticket)
+            {
+                request.Headers.Add("X-Admission-Token", admission);
+                request.Headers.Add("X-Waiting-Ticket", ticket);
+            }
+            return request;
+        });
         switch (response.StatusCode)
         {
             case HttpStatusCode.Accepted:
@@ -60,7 +65,7 @@ public sealed class OrdersClient(HttpClient http)
 
     public async Task<OrderStatus?> FindAsync(Guid orderId)
     {
-        using var response = await http.GetAsync($"/api/orders/{orderId}");
+        using var response = await api.GetAsync($"/api/orders/{orderId}");
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;

@@ -1,37 +1,67 @@
 using Shop.Messaging;
+using Shop.ServiceDefaults.Logging;
+using Shop.ServiceDefaults.Redis;
+using Shop.Web.Platform;
 using StackExchange.Redis;
 
 namespace Shop.Web.WaitingRoom;
 
 public sealed record CurrentSale(string? SaleId, string? Name, string State, string? QueueMode, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, bool Enforced, bool Paused);
 
-/// <summary>The sale the store is gated by, as the API sees it, asked at most once a second per storefront instance.</summary>
-public sealed class SaleClient(IHttpClientFactory httpClients, TimeProvider clock, ILogger<SaleClient> logger)
+/// <summary>
+/// The sale the store is gated by, as the API sees it, asked at most once a second per storefront instance and by one
+/// request at a time: the pages that need a fresh answer meanwhile wait for that same answer, so a slow API under a
+/// peak costs one request a second, not one per page.
+/// </summary>
+public sealed class SaleClient(ApiInstances api, TimeProvider clock, ILogger<SaleClient> logger)
 {
-    public const string HttpClientName = "sales";
-
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
-    private sealed record Cached(CurrentSale Sale, DateTimeOffset At);
+    private sealed record Cached(CurrentSale? Sale, DateTimeOffset At);
     private volatile Cached? cached;
+    private Task<CurrentSale?>? asking;
+    private readonly Lock gate = new();
+    private readonly RateLimitedWarning unanswered = new(TimeSpan.FromSeconds(10));
 
-    public async Task<CurrentSale?> CurrentAsync()
+    public Task<CurrentSale?> CurrentAsync()
     {
         var now = clock.GetUtcNow();
-        if (cached is { } hit && now - hit.At < CacheFor)
+        var known = cached;
+        if (known is not null && now - known.At < CacheFor)
         {
-            return hit.Sale;
+            return Task.FromResult(known.Sale);
         }
+        lock (gate)
+        {
+            return asking ??= AskAsync();
+        }
+    }
+
+    private async Task<CurrentSale?> AskAsync()
+    {
+        await Task.Yield();
         try
         {
-            var sale = await httpClients.CreateClient(HttpClientName).GetFromJsonAsync<CurrentSale>("/api/waitingroom/sale");
-            cached = new Cached(sale!, now);
+            using var response = await api.GetAsync("/api/waitingroom/sale");
+            response.EnsureSuccessStatusCode();
+            var sale = await response.Content.ReadFromJsonAsync<CurrentSale>();
+            cached = new Cached(sale, clock.GetUtcNow());
             return sale;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             // Without the API nothing can be sold anyway; the pages themselves say so.
-            logger.LogWarning(e, "Could not ask the API for the current sale");
+            if (unanswered.ShouldWarn(out var suppressed))
+            {
+                logger.LogWarning(e, "Could not ask the API for the current sale ({Suppressed} more failures since the last warning)", suppressed);
+            }
             return cached?.Sale;
+        }
+        finally
+        {
+            lock (gate)
+            {
+                asking = null;
+            }
         }
     }
 }
@@ -41,7 +71,7 @@ public sealed class SaleClient(IHttpClientFactory httpClients, TimeProvider cloc
 /// expired one, one issued to another ticket, or one whose session ended because the shopper left or used its orders)
 /// is sent to the waiting room, which sends them back when it is their turn.
 /// </summary>
-public sealed class WaitingRoomGate(RequestDelegate next, IConnectionMultiplexer redis, ILogger<WaitingRoomGate> logger)
+public sealed class WaitingRoomGate(RequestDelegate next, IConnectionMultiplexer redis, RedisTolerance tolerance, ILogger<WaitingRoomGate> logger)
 {
     public const string WaitingRoomPath = "/waiting-room";
     public const string TicketCookie = "shop.wr.ticket";
@@ -73,10 +103,11 @@ public sealed class WaitingRoomGate(RequestDelegate next, IConnectionMultiplexer
         }
         try
         {
-            return !await redis.GetDatabase().SetContainsAsync(WaitingRoomKeys.Ended(saleId), admission.Position);
+            return !await tolerance.RunAsync(() => redis.GetDatabase().SetContainsAsync(WaitingRoomKeys.Ended(saleId), admission.Position));
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
+            // Also while Redis is marked down (RedisTolerance): no page waits out a timeout for this check.
             // Without Redis the signature is all there is to check; orders are still refused in Postgres.
             logger.LogDebug(e, "Could not ask whether admission {Position} has ended", admission.Position);
             return true;

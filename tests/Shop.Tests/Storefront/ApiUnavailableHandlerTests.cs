@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
-using Polly.CircuitBreaker;
 using Shop.Web.Platform;
 
 namespace Shop.Tests.Storefront;
@@ -29,10 +28,10 @@ public sealed class ApiUnavailableHandlerTests
 
     public static TheoryData<Exception> ApiFailures() => new()
     {
-        new BrokenCircuitException("open"),
-        new Polly.Timeout.TimeoutRejectedException("slow"),
-        new HttpRequestException("502 from the edge"),
-        new InvalidOperationException("wrapped", new BrokenCircuitException("open")),
+        new HttpRequestException(HttpRequestError.ConnectionError, "no instance reachable"),
+        new HttpRequestException("503 from the API", null, System.Net.HttpStatusCode.ServiceUnavailable),
+        new TaskCanceledException("no answer in time", new TimeoutException()),
+        new InvalidOperationException("wrapped", new HttpRequestException("refused")),
     };
 
     [Fact]
