@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Shop.Data.Sales;
+using Shop.ServiceDefaults.Logging;
 using StackExchange.Redis;
 
 namespace Shop.Api.WaitingRoom;
@@ -13,6 +14,9 @@ public sealed class AdmissionLoop(
     SaleDirectory sales, WaitingRoomStore store, AdmissionHealth health, PacingStore pacing, WaitingRoomMetrics metrics, FunnelRecorder funnel,
     IOptions<WaitingRoomOptions> options, TimeProvider clock, ILogger<AdmissionLoop> logger) : BackgroundService
 {
+    // Ticks run ten times a second: a failure that lasts would otherwise be ten warnings a second.
+    private readonly RateLimitedWarning tickFailed = new(TimeSpan.FromSeconds(10));
+    private readonly RateLimitedWarning paceFailed = new(TimeSpan.FromSeconds(10));
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(2);
     private readonly string me = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
@@ -79,7 +83,10 @@ public sealed class AdmissionLoop(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning(e, "Admission tick failed; the next one tries again");
+                if (tickFailed.ShouldWarn(out var suppressed))
+                {
+                    logger.LogWarning(e, "Admission tick failed; the next one tries again ({Suppressed} more since the last warning)", suppressed);
+                }
             }
         }
     }
@@ -110,7 +117,10 @@ public sealed class AdmissionLoop(
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning(e, "Pacing check failed; the next one tries again");
+            if (paceFailed.ShouldWarn(out var suppressed))
+            {
+                logger.LogWarning(e, "Pacing check failed; the next one tries again ({Suppressed} more since the last warning)", suppressed);
+            }
         }
     }
 

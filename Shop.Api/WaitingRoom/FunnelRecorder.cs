@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Shop.Data;
+using Shop.ServiceDefaults.Logging;
 
 namespace Shop.Api.WaitingRoom;
 
@@ -12,6 +13,7 @@ namespace Shop.Api.WaitingRoom;
 /// </summary>
 public sealed class FunnelRecorder(IServiceScopeFactory scopes, ILogger<FunnelRecorder> logger) : BackgroundService
 {
+    private readonly RateLimitedWarning copyFailed = new(TimeSpan.FromSeconds(10));
     private readonly Channel<(Func<ShopDbContext, CancellationToken, Task<int>> Write, string What)> writes =
         Channel.CreateBounded<(Func<ShopDbContext, CancellationToken, Task<int>>, string)>(
             new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
@@ -51,7 +53,11 @@ public sealed class FunnelRecorder(IServiceScopeFactory scopes, ILogger<FunnelRe
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning(e, "Could not copy the waiting room's {What} to Postgres; the funnel report misses them", what);
+                if (copyFailed.ShouldWarn(out var suppressed))
+                {
+                    logger.LogWarning(e, "Could not copy the waiting room's {What} to Postgres; the funnel report misses them ({Suppressed} more since the last warning)",
+                        what, suppressed);
+                }
             }
         }
     }

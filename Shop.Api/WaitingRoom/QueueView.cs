@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Shop.Data.Sales;
+using Shop.ServiceDefaults.Redis;
 
 namespace Shop.Api.WaitingRoom;
 
@@ -15,13 +16,10 @@ public sealed class QueueView(SaleDirectory sales, WaitingRoomStore store, IOpti
     private ConcurrentDictionary<(string SaleId, long Position), long> seen = new();
     private readonly ConcurrentDictionary<(string SaleId, long Position), long> admittedAt = new();
 
-    /// <summary>Consecutive failed refreshes after which Redis counts as down: one slow answer is not an outage.</summary>
-    public const int FailuresBeforeDown = 3;
+    private readonly RedisTolerance redisHealth = new();
 
-    private int failedRefreshes;
-
-    /// <summary>False once <see cref="FailuresBeforeDown"/> refreshes in a row could not reach Redis; true again after one that did.</summary>
-    public bool RedisAvailable => Volatile.Read(ref failedRefreshes) < FailuresBeforeDown;
+    /// <summary>False once a few refreshes in a row could not reach Redis (<see cref="RedisTolerance"/>); true again after one that did.</summary>
+    public bool RedisAvailable => !redisHealth.IsDown;
 
     public async Task<WaitingRoomStore.Snapshot> SnapshotAsync(Sale sale) =>
         snapshots.TryGetValue(sale.Id, out var snapshot) ? snapshot : snapshots[sale.Id] = await store.SnapshotAsync(sale);
@@ -69,13 +67,13 @@ public sealed class QueueView(SaleDirectory sales, WaitingRoomStore store, IOpti
             {
                 snapshots.TryRemove(gone, out _);
             }
-            Volatile.Write(ref failedRefreshes, store.IsConnected ? 0 : FailuresBeforeDown);
+            redisHealth.Succeeded();
         }
         // Any failure (Redis down, a cancelled connect) only makes this refresh count towards Redis unavailable:
         // the loop must go on, since a dead background service would stop the whole API instance.
         catch (Exception e)
         {
-            Interlocked.Increment(ref failedRefreshes);
+            redisHealth.Failed();
             logger.LogDebug(e, "Could not refresh the waiting-room view");
         }
         if (admittedAt.Count > 100_000)

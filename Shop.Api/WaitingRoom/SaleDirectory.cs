@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Shop.Data;
 using Shop.Data.Sales;
+using Shop.ServiceDefaults.Logging;
 
 namespace Shop.Api.WaitingRoom;
 
@@ -15,6 +16,7 @@ public sealed class SaleDirectory(IServiceScopeFactory scopes, WaitingRoomStore 
 {
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
 
+    private readonly RateLimitedWarning reloadFailed = new(TimeSpan.FromSeconds(10));
     private volatile IReadOnlyList<Sale> sales = [];
     private List<string> goneBefore = [];
 
@@ -64,7 +66,11 @@ public sealed class SaleDirectory(IServiceScopeFactory scopes, WaitingRoomStore 
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // Keep the last known sales: admission and the order gate go on from memory until Postgres answers.
-            logger.LogWarning(e, "Could not reload the sales; keeping the {Count} known", sales.Count);
+            if (reloadFailed.ShouldWarn(out var suppressed))
+            {
+                logger.LogWarning(e, "Could not reload the sales; keeping the {Count} known ({Suppressed} more failures since the last warning)",
+                    sales.Count, suppressed);
+            }
         }
     }
 

@@ -164,23 +164,20 @@ public static class EdgeConfig
     private static readonly string PageErrors = ErrorPages("page");
     private static readonly string ProblemErrors = ErrorPages("problem");
 
-    /// <summary>A catalog read's location body: /api/'s passage to the instances, then the micro-cache and its headers.</summary>
-    private static readonly string CatalogLocation = Forwarded + "\n" + """
+    /// <summary>/api/'s passage to the instances, as the cached locations repeat it (see the /api/ location).</summary>
+    private static readonly string ApiPassage = Forwarded + "\n" + """
                             proxy_set_header Connection "";
                             proxy_connect_timeout 2s;
                             proxy_next_upstream error;
                             proxy_next_upstream_tries 2;
 
-            """ + ProblemErrors + CatalogCache + "\n" + SecurityHeaders;
+            """ + ProblemErrors;
 
-    /// <summary>A sale queue's location body: /api/'s passage to the instances, then <see cref="QueueCache"/>.</summary>
-    private static readonly string QueueLocation = Forwarded + "\n" + """
-                            proxy_set_header Connection "";
-                            proxy_connect_timeout 2s;
-                            proxy_next_upstream error timeout http_502 http_503;
-                            proxy_next_upstream_tries 3;
+    /// <summary>A catalog read's location body: /api/'s passage, then the micro-cache and its headers.</summary>
+    private static readonly string CatalogLocation = ApiPassage + CatalogCache + "\n" + SecurityHeaders;
 
-            """ + ProblemErrors + QueueCache + "\n" + SecurityHeaders;
+    /// <summary>A sale queue's location body: /api/'s passage, then <see cref="QueueCache"/>.</summary>
+    private static readonly string QueueLocation = ApiPassage + QueueCache + "\n" + SecurityHeaders;
 
     /// <summary>The named locations behind <see cref="Errors"/>, one pair per status, in each server that uses them.</summary>
     private static readonly string ErrorLocations = string.Concat(Errors.DistinctBy(e => e.Status).Select(e => $$"""
