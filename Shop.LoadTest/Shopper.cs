@@ -84,11 +84,12 @@ public sealed partial class Shopper(int number, ClientAddresses clients, LoadTes
     private async Task<bool> WaitForAdmissionAsync(CancellationToken saleOver)
     {
         counters.StartWaiting();
-        var status = await JoinAsync(saleOver);
-        var joinedAt = recorder.Now;
-        var lastStatusAt = joinedAt;
+        double? joinedAt = null;
         try
         {
+            var status = await JoinAsync(saleOver);
+            joinedAt = recorder.Now;
+            var lastStatusAt = recorder.Now;
             while (true)
             {
                 switch (status?.State)
@@ -128,7 +129,10 @@ public sealed partial class Shopper(int number, ClientAddresses clients, LoadTes
         }
         finally
         {
-            recorder.Waited(recorder.Now - joinedAt);
+            if (joinedAt is { } at)
+            {
+                recorder.Waited(recorder.Now - at);
+            }
             Interlocked.Decrement(ref counters.Waiting);
         }
     }
