@@ -116,7 +116,7 @@ public sealed partial class Shopper(int number, ClientAddresses clients, LoadTes
                     continue;
                 }
                 lastStatusAt = recorder.Now;
-                using var response = await SendAsync(RequestKind.Status, HttpMethod.Get, "api/waitingroom/status", null, saleOver, closeConnection: true);
+                using var response = await SendAsync(RequestKind.Status, HttpMethod.Get, "api/waitingroom/status", null, saleOver, waiting: true);
                 if (response?.StatusCode == HttpStatusCode.NotFound)
                 {
                     status = await JoinAsync(saleOver); // the ticket is unknown to the sale: join again
@@ -168,7 +168,7 @@ public sealed partial class Shopper(int number, ClientAddresses clients, LoadTes
     {
         while (true)
         {
-            using var response = await SendAsync(RequestKind.Join, HttpMethod.Post, "api/waitingroom/join", null, saleOver, closeConnection: true);
+            using var response = await SendAsync(RequestKind.Join, HttpMethod.Post, "api/waitingroom/join", null, saleOver, joining: true);
             if (response?.IsSuccessStatusCode == true)
             {
                 return await ReadStatusAsync(response, saleOver);
@@ -280,17 +280,22 @@ public sealed partial class Shopper(int number, ClientAddresses clients, LoadTes
     }
 
     /// <summary>
-    /// Sends one request over the shopper's own connections with its cookies, and records it. Null: no answer.
-    /// <paramref name="closeConnection"/>: a waiting shopper's call, after which its browser would hold an idle
-    /// connection for minutes; here it closes, so one machine can hold a crowd of waiters (a CDN holds those in production).
+    /// Sends one request with the shopper's cookies, and records it. Null: no answer. Over the shopper's own
+    /// connections (from its address), except for a waiting shopper, whose browser would then hold an idle connection
+    /// for minutes — one machine cannot hold a crowd's sockets on both sides (a CDN holds them in production): its
+    /// join (which the shop counts per address) closes its connection after the answer, and its status calls (which
+    /// no address limit counts) share the crowd's connections.
     /// </summary>
     private async Task<HttpResponseMessage?> SendAsync(
         RequestKind kind, HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
-        (string Name, string Value)? header = null, bool closeConnection = false)
+        (string Name, string Value)? header = null, bool joining = false, bool waiting = false)
     {
-        using var request = new HttpRequestMessage(method, clients.For(number, path)) { Content = content };
-        request.Headers.Host = clients.Host;
-        if (closeConnection)
+        using var request = new HttpRequestMessage(method, waiting ? new Uri(clients.Target, path) : clients.For(number, path)) { Content = content };
+        if (!waiting)
+        {
+            request.Headers.Host = clients.Host;
+        }
+        if (joining)
         {
             request.Headers.ConnectionClose = true;
         }
@@ -306,7 +311,7 @@ public sealed partial class Shopper(int number, ClientAddresses clients, LoadTes
         var watch = Stopwatch.StartNew();
         try
         {
-            var response = await clients.Browsers.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            var response = await (waiting ? clients.Crowd : clients.Browsers).SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
             recorder.Record(kind, startedAt, watch.Elapsed.TotalMilliseconds, (int)response.StatusCode,
                 response.Headers.TryGetValues("X-Served-By", out var servedBy) ? servedBy.FirstOrDefault() : null);
             if (response.Headers.TryGetValues("Set-Cookie", out var setCookies))
