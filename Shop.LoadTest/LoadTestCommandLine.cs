@@ -141,7 +141,7 @@ public sealed class LoadTestCommandLine
         }
         T Or<T>(Option<T> option, T fallback) => parse.GetResult(option) is null ? fallback : parse.GetValue(option)!;
 
-        var range = Or(products, (Defaults.FirstProductId, Defaults.LastProductId));
+        var range = Or<(int First, int Last)>(products, (Defaults.FirstProductId, Defaults.LastProductId));
         var options = new LoadTestOptions
         {
             Shoppers = Or(shoppers, Defaults.Shoppers),

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Shop.AppHost.Infrastructure;
 using Shop.LoadTest;
 using Shop.LoadTest.Reporting;
+using Shop.Tests.Infrastructure;
 
 namespace Shop.Tests.LoadTest;
 
