@@ -108,6 +108,8 @@ public sealed class LoadTestCommandLine
         var output = new Option<string>("--output") { HelpName = "FILE", Description = "where to write it (docs/capacity.md); standard output when left out" };
         var capacity = new Command("capacity", "Writes the capacity answers (docs/capacity.md) from the reports of finished runs.") { runs, output };
         root.Subcommands.Add(capacity);
+        // A run is the root command's own: without an action of its own, System.CommandLine would ask for the subcommand.
+        root.SetAction(_ => 0);
 
         var parse = root.Parse(args);
         if (parse.CommandResult.Command != capacity)

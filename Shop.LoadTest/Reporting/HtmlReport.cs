@@ -84,7 +84,8 @@ public static class HtmlReport
     {
         const int width = 1000, height = 260, left = 60, right = 10, top = 10, bottom = 30;
         var shown = series.Where(s => s.Values.Any(v => v is > 0)).ToList();
-        var max = shown.SelectMany(s => s.Values).Max(v => v ?? 0);
+        // A chart may have nothing to show (no orders in a --waiting-only run): an empty frame, not a failed report.
+        var max = shown.Count == 0 ? 0 : shown.SelectMany(s => s.Values).Max(v => v ?? 0);
         max = max <= 0 ? 1 : max * 1.05;
         var seconds = Math.Max(1, timeline.Count - 1);
         double X(int second) => left + (width - left - right) * second / (double)seconds;

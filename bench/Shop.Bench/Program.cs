@@ -35,6 +35,8 @@ var root = new RootCommand("The shop's benchmark: every figure against its basel
 var loadTest = new Command("loadtest", $"{LoadTestCommandLine.Description} Boots a shop of its own first (.data/loadtest), then runs Shop.LoadTest against it as a process of its own.");
 var loadTestLine = new LoadTestCommandLine(loadTest, requireAdminKey: false);
 root.Subcommands.Add(loadTest);
+// The figures are the root command's own: without an action of its own, System.CommandLine would ask for the subcommand.
+root.SetAction(_ => 0);
 var parse = root.Parse(args);
 
 if (parse.CommandResult.Command == loadTest)
