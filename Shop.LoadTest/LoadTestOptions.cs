@@ -33,7 +33,7 @@ public sealed record LoadTestOptions
     /// <summary>Every shopper joins and keeps waiting; the sale is paused from the start, so nobody is admitted.</summary>
     public bool WaitingOnly { get; init; }
     /// <summary>Connections the waiting crowd's polls of the shared queue resource share (they carry no cookie and no address).</summary>
-    public int CrowdConnections { get; init; } = 256;
+    public int CrowdConnections { get; init; } = 1024;
 
     public IReadOnlyList<int> ProductIds => [.. Enumerable.Range(FirstProductId, LastProductId - FirstProductId + 1)];
 

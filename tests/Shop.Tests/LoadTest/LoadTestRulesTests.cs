@@ -231,7 +231,7 @@ public sealed class LoadTestRulesTests
         };
         var counters = new LoadTestCounters { Arrived = 3, WaitingPeak = 3 };
         var result = LoadTestResult.From(options, DateTimeOffset.UtcNow, run, [], new Dictionary<int, int>(), new Dictionary<int, int?>(), counters, 30,
-            new LoadGenerator(12.5, 3, 1, 256)) with { Cpu = new Dictionary<string, double> { ["api"] = 40, [LoadGeneratorCpu] = 12.5 } };
+            new LoadGenerator(12.5, 3, 1, 1024)) with { Cpu = new Dictionary<string, double> { ["api"] = 40, [LoadGeneratorCpu] = 12.5 } };
         var directory = Path.Combine(Path.GetTempPath(), $"loadtest-report-{Guid.NewGuid():N}");
         try
         {
