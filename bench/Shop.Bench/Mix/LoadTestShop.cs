@@ -117,7 +117,8 @@ public static class LoadGeneratorProcess
     [
         .. shop.ResourceProcesses().Select(resource => new ProcessRoot(resource.Value, ProcessGroups.OfResource(resource.Key))),
         new(loadGenerator, Group),
-        new(Environment.ProcessId, "bench runner", DescendantGroup: "orchestrator"),
+        // By the end of the window the load generator has exited and the runner has reaped it: its time is the runner's reaped time.
+        new(Environment.ProcessId, "bench runner", DescendantGroup: "orchestrator", ReapedGroup: Group),
     ];
 
     /// <summary>Shop.LoadTest.dll as its own project built it (with its runtimeconfig), in the runner's configuration.</summary>
