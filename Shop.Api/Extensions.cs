@@ -5,6 +5,7 @@ using Shop.Api.Platform;
 using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Assets;
+using Shop.ServiceDefaults.Experience;
 
 namespace Shop.Api;
 
@@ -32,5 +33,6 @@ public static class Extensions
         builder.AddAdmin();
         builder.AddOrders();
         builder.AddWaitingRoom();
+        builder.AddServiceExperience(ShopperExperience.ServiceName);
     }
 }

@@ -16,6 +16,7 @@ var app = builder.Build();
 app.UseForwardedHeaders();
 app.UseServedByHeader();
 app.UseRequestMetrics();
+app.UseShopperExperience();
 app.UseDefaultProblemDetails();
 // No UseAuthentication: the admin key is the only scheme, and the admin routes' policy names it, so authorization
 // reads the key for those routes alone; every other request (the catalog's hot reads above all) runs no handler. The

@@ -4,6 +4,7 @@ using Shop.Web.Orders;
 using Shop.Web.Platform;
 using Shop.Web.WaitingRoom;
 using Shop.Messaging;
+using Shop.ServiceDefaults.Experience;
 using Shop.ServiceDefaults.Security;
 
 namespace Shop.Web;
@@ -33,6 +34,7 @@ public static class Extensions
             options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
             options.AsyncTimeout = 500;
         });
+        builder.AddServiceExperience(ShopperExperience.ServiceName);
         builder.Services.AddSingleton<CartStore>();
         builder.Services.AddSingleton<SharedRateLimiter>();
         builder.Services.AddOptions<CheckoutLimitOptions>().BindConfiguration(CheckoutLimitOptions.SectionName)

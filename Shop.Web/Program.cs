@@ -2,6 +2,7 @@ using Shop.ServiceDefaults.Endpoints;
 using Shop.Web;
 using Shop.Web.Cart;
 using Shop.Web.Components;
+using Shop.Web.Platform;
 using Shop.Web.WaitingRoom;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -18,6 +19,7 @@ app.UseForwardedHeaders();
 // A person in a browser gets the site's own error page; scripts and other clients get ProblemDetails.
 app.UseErrorPagesForBrowsers("/not-found");
 app.UseMiddleware<WaitingRoomGate>();
+app.UseShopperExperience();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>();

@@ -92,7 +92,7 @@ public static class AdminSalesApi
     }
 
     public static async Task<Results<Ok<SaleStats>, ProblemHttpResult>> Stats(
-        string saleId, ShopDbContext db, WaitingRoomStore store, TimeProvider clock, CancellationToken cancellationToken)
+        string saleId, ShopDbContext db, WaitingRoomStore store, PacingStore pacing, TimeProvider clock, CancellationToken cancellationToken)
     {
         var sale = await db.Sales.AsNoTracking().SingleOrDefaultAsync(s => s.Id == saleId, cancellationToken);
         if (sale is null)
@@ -104,7 +104,7 @@ public static class AdminSalesApi
             var counts = await store.CountsAsync(sale, clock.GetUtcNow());
             var factor = await store.RateFactorAsync();
             return TypedResults.Ok(new SaleStats(counts.Joined, counts.Waiting, counts.Admitted, counts.Active, counts.Abandoned,
-                sale.AdmissionsPerMinute, sale.Paused ? 0 : Math.Round(sale.AdmissionsPerMinute * factor, 1), sale.Paused));
+                sale.AdmissionsPerMinute, sale.Paused ? 0 : Math.Round(sale.AdmissionsPerMinute * factor, 1), sale.Paused, await pacing.ReadAsync()));
         }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
         {

@@ -113,7 +113,7 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
     {
         try
         {
-            await waitingRoom.EndSessionAsync(admission.Sale.Id, admission.Claims.Position);
+            await waitingRoom.EndSessionAsync(admission.Sale, admission.Claims.Position);
         }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
         {

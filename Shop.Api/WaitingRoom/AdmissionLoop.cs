@@ -6,19 +6,22 @@ namespace Shop.Api.WaitingRoom;
 
 /// <summary>
 /// Moves each live sale's serving pointer: one instance at a time holds a short Redis lease and runs the ticks; if it
-/// dies another takes over within the lease. Admission slows down while checkout is behind and recovers step by step.
+/// dies another takes over within the lease. Admission slows down while the admitted shoppers are served slowly or with
+/// errors, or checkout is behind, and recovers step by step (<see cref="AdmissionPacing"/>).
 /// </summary>
 public sealed class AdmissionLoop(
-    SaleDirectory sales, WaitingRoomStore store, AdmissionHealth health, WaitingRoomMetrics metrics, FunnelRecorder funnel,
+    SaleDirectory sales, WaitingRoomStore store, AdmissionHealth health, PacingStore pacing, WaitingRoomMetrics metrics, FunnelRecorder funnel,
     IOptions<WaitingRoomOptions> options, TimeProvider clock, ILogger<AdmissionLoop> logger) : BackgroundService
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(2);
-    private const double RecoveryStep = 0.1;
     private readonly string me = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private double factor = 1.0;
+    private string reason = PacingReasons.None;
+    private DateTimeOffset changedAt;
     private bool leading;
     private DateTimeOffset nextHealthCheck;
+    private Task checking = Task.CompletedTask;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,18 +36,22 @@ public sealed class AdmissionLoop(
                 {
                     leading = false;
                     metrics.LeaderView([]);
+                    metrics.Paced(null);
                     continue;
                 }
                 if (!leading)
                 {
-                    // Carry on from the previous leader's slow-down rather than jumping back to full speed.
+                    // Carry on from the previous leader's slow-down (and its reason) rather than jumping back to full speed.
                     factor = await store.RateFactorAsync();
+                    var previous = await pacing.ReadAsync();
+                    (reason, changedAt) = previous is null ? (PacingReasons.None, clock.GetUtcNow()) : (previous.Reason, previous.ChangedAt);
                     leading = true;
                 }
                 var now = clock.GetUtcNow();
-                if (now >= nextHealthCheck)
+                if (now >= nextHealthCheck && checking.IsCompleted)
                 {
-                    await CheckHealthAsync(stoppingToken);
+                    // Alongside the ticks, not in their way: the signals are read exactly when something is slow.
+                    checking = CheckHealthAsync(stoppingToken);
                     nextHealthCheck = now + HealthInterval;
                 }
                 var live = sales.All.Where(s => s.IsLive(now)).ToList();
@@ -54,11 +61,11 @@ public sealed class AdmissionLoop(
                 }
                 if (now - lastView >= TimeSpan.FromSeconds(1))
                 {
-                    var view = new List<(string, WaitingRoomStore.Counts, double)>();
+                    var view = new List<(string, WaitingRoomStore.Counts, double, string)>();
                     foreach (var sale in live)
                     {
                         var counts = await store.CountsAsync(sale, now);
-                        view.Add((sale.Id, counts, sale.Paused ? 0 : sale.AdmissionsPerMinute * factor));
+                        view.Add((sale.Id, counts, sale.Paused ? 0 : sale.AdmissionsPerMinute * factor, reason));
                         funnel.RecordCounts(sale.Id, counts, now);
                     }
                     metrics.LeaderView(view);
@@ -85,23 +92,50 @@ public sealed class AdmissionLoop(
         }
         var tick = await store.AdmitAsync(sale, now, sale.AdmissionsPerMinute * factor,
             catchUp: TimeSpan.FromTicks(Math.Max(settings.AdmissionTick.Ticks * 3, TimeSpan.FromMilliseconds(250).Ticks)),
-            staleBefore: now.AddSeconds(-sale.AbandonAfterSeconds), maxPerTick: 1000);
+            staleBefore: now.AddSeconds(-sale.AbandonAfterSeconds), maxPerTick: 1000,
+            maxSkipsPerTick: Abandonment.SkipsPerTick(sale, settings.AdmissionTick));
         metrics.Ticked(sale.Id, tick);
         funnel.RecordAdmissions(sale.Id, tick);
     }
 
     private async Task CheckHealthAsync(CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var reading = await health.ReadAsync(cancellationToken);
-        var behind = reading.Backlog > settings.BacklogThreshold || reading.LagSeconds > settings.LagThreshold.TotalSeconds;
-        var next = behind ? Math.Max(settings.MinimumRateFactor, factor / 2) : Math.Min(1.0, factor + RecoveryStep);
-        if (next != factor)
+        try
         {
-            logger.LogInformation("Admission rate factor {From:0.00} → {To:0.00} (order backlog {Backlog}, worker lag {Lag:0.0} s)",
-                factor, next, reading.Backlog, reading.LagSeconds);
+            await PaceAsync(cancellationToken);
         }
-        factor = next;
-        await store.SetHealthAsync(factor, reading.Backlog, reading.LagSeconds);
+        catch (Exception e) when (e is RedisException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogDebug(e, "Pacing check skipped: Redis did not answer");
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Pacing check failed; the next one tries again");
+        }
+    }
+
+    private async Task PaceAsync(CancellationToken cancellationToken)
+    {
+        var signals = await health.ReadSignalsAsync(cancellationToken);
+        var (next, why) = AdmissionPacing.Next(factor, signals, options.Value);
+        var now = clock.GetUtcNow();
+        if (next != factor || why != reason)
+        {
+            var slowest = signals.Services.MaxBy(s => s.P95Ms);
+            var failing = signals.Services.MaxBy(s => s.ErrorRate);
+            logger.LogInformation(
+                "Admission rate factor {From:0.00} → {To:0.00}, reason {Reason} (was {Previous}): p95 {P95:0} ms ({Slowest}), 5xx {ErrorRate:0.0%} ({Failing}), order backlog {Backlog}, worker lag {Lag:0.0} s",
+                factor, next, why, reason, slowest?.P95Ms ?? 0, slowest?.Service ?? "no traffic", failing?.ErrorRate ?? 0, failing?.Service ?? "no traffic",
+                signals.Backlog, signals.LagSeconds);
+            changedAt = now;
+        }
+        (factor, reason) = (next, why);
+        await store.SetHealthAsync(factor, signals.Backlog, signals.LagSeconds);
+        var state = new PacingState(factor, reason, changedAt, now, signals);
+        await pacing.SaveAsync(state);
+        if (leading)
+        {
+            metrics.Paced(state);
+        }
     }
 }

@@ -15,8 +15,13 @@ public sealed class QueueView(SaleDirectory sales, WaitingRoomStore store, IOpti
     private ConcurrentDictionary<(string SaleId, long Position), long> seen = new();
     private readonly ConcurrentDictionary<(string SaleId, long Position), long> admittedAt = new();
 
-    /// <summary>True while the last refresh reached Redis.</summary>
-    public bool RedisAvailable { get; private set; } = true;
+    /// <summary>Consecutive failed refreshes after which Redis counts as down: one slow answer is not an outage.</summary>
+    public const int FailuresBeforeDown = 3;
+
+    private int failedRefreshes;
+
+    /// <summary>False once <see cref="FailuresBeforeDown"/> refreshes in a row could not reach Redis; true again after one that did.</summary>
+    public bool RedisAvailable => Volatile.Read(ref failedRefreshes) < FailuresBeforeDown;
 
     public async Task<WaitingRoomStore.Snapshot> SnapshotAsync(Sale sale) =>
         snapshots.TryGetValue(sale.Id, out var snapshot) ? snapshot : snapshots[sale.Id] = await store.SnapshotAsync(sale);
@@ -64,13 +69,13 @@ public sealed class QueueView(SaleDirectory sales, WaitingRoomStore store, IOpti
             {
                 snapshots.TryRemove(gone, out _);
             }
-            RedisAvailable = store.IsConnected;
+            Volatile.Write(ref failedRefreshes, store.IsConnected ? 0 : FailuresBeforeDown);
         }
-        // Any failure (Redis down, a cancelled connect) only makes this refresh count as Redis unavailable:
+        // Any failure (Redis down, a cancelled connect) only makes this refresh count towards Redis unavailable:
         // the loop must go on, since a dead background service would stop the whole API instance.
         catch (Exception e)
         {
-            RedisAvailable = false;
+            Interlocked.Increment(ref failedRefreshes);
             logger.LogDebug(e, "Could not refresh the waiting-room view");
         }
         if (admittedAt.Count > 100_000)

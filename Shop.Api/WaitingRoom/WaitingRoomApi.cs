@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Shop.Data;
 using Shop.Messaging;
@@ -23,6 +21,7 @@ public static class WaitingRoomApi
         builder.Services.AddSingleton<WaitingRoomService>();
         builder.Services.AddSingleton<AdmissionGate>();
         builder.Services.AddSingleton<AdmissionHealth>();
+        builder.Services.AddSingleton<PacingStore>();
         builder.Services.AddSingleton<FunnelRecorder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FunnelRecorder>());
         builder.Services.AddHostedService<AdmissionLoop>();
@@ -34,7 +33,7 @@ public static class WaitingRoomApi
         room.MapGet("/sale", (WaitingRoomService service) => TypedResults.Ok(service.Current())).WithName("CurrentSale");
         room.MapPost("/join", Join).WithName("JoinWaitingRoom");
         room.MapGet("/status", Status).WithName("WaitingRoomStatus");
-        room.MapGet("/events", Events).WithName("WaitingRoomEvents");
+        room.MapGet("/sales/{saleId}/queue", Queue).WithName("SaleQueue");
         room.MapPost("/leave", Leave).WithName("LeaveWaitingRoom");
         return app;
     }
@@ -79,51 +78,25 @@ public static class WaitingRoomApi
         }
     }
 
-    /// <summary>The same answers as /status, pushed whenever they change (and every 15 s so proxies keep the stream open).</summary>
-    public static Results<ServerSentEventsResult<WaitingRoomStatus>, ProblemHttpResult> Events(HttpContext context, WaitingRoomService service)
+    /// <summary>
+    /// The sale's queue, the same for every waiter: the edge keeps it for a second (<c>public, max-age=1</c>), so the
+    /// crowd's polls are answered there. Reads no ticket and sets no cookie, or the edge could not share it.
+    /// </summary>
+    public static async Task<Results<Ok<QueueState>, ProblemHttpResult>> Queue(string saleId, HttpContext context, WaitingRoomService service)
     {
-        var ticket = WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket);
-        // nginx would otherwise buffer the stream and the page would see nothing until it ends.
-        context.Response.Headers["X-Accel-Buffering"] = "no";
-        return TypedResults.ServerSentEvents(Stream(service, ticket, context.RequestAborted), eventType: "status");
-    }
-
-    private static async IAsyncEnumerable<WaitingRoomStatus> Stream(WaitingRoomService service, string? ticket, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        WaitingRoomStatus? last = null;
-        var lastSent = DateTimeOffset.MinValue;
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            WaitingRoomStatus? status;
-            try
+            if (await service.QueueAsync(saleId) is not { } queue)
             {
-                status = await service.StatusAsync(ticket);
+                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such sale",
+                    detail: $"No sale '{saleId}' is running or coming up. It may have ended; join again to see what is on now.");
             }
-            catch (WaitingRoomUnavailableException)
-            {
-                status = null;
-            }
-            if (status is null)
-            {
-                yield break; // No ticket, or Redis gone: the page falls back to polling /status, which explains.
-            }
-            if (status != last || DateTimeOffset.UtcNow - lastSent > TimeSpan.FromSeconds(15))
-            {
-                yield return status;
-                (last, lastSent) = (status, DateTimeOffset.UtcNow);
-            }
-            if (status.State is not WaitingStates.Waiting)
-            {
-                yield break;
-            }
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
+            context.Response.Headers.CacheControl = "public, max-age=1";
+            return TypedResults.Ok(queue);
+        }
+        catch (WaitingRoomUnavailableException e)
+        {
+            return Unavailable(context, e);
         }
     }
 

@@ -4,7 +4,8 @@ namespace Shop.Api.WaitingRoom;
 
 /// <summary>
 /// Meter <c>Shop.WaitingRoom</c>. Joins and token rejections are counted where they happen; admissions, waiting,
-/// active and the effective rate by the instance that leads the admission loop (the others report no gauge values).
+/// active, the effective rate (tagged with the reason it is paced down, see <see cref="PacingReasons"/>) and the
+/// signals pacing reads by the instance that leads the admission loop (the others report no gauge values).
 /// </summary>
 public sealed class WaitingRoomMetrics
 {
@@ -15,7 +16,8 @@ public sealed class WaitingRoomMetrics
     private readonly Counter<long> abandoned;
     private readonly Counter<long> rejections;
     private readonly Histogram<double> timeInQueue;
-    private volatile IReadOnlyList<(string SaleId, WaitingRoomStore.Counts Counts, double EffectiveRate)> leaderView = [];
+    private volatile IReadOnlyList<(string SaleId, WaitingRoomStore.Counts Counts, double EffectiveRate, string Reason)> leaderView = [];
+    private volatile PacingState? pacing;
 
     public WaitingRoomMetrics(IMeterFactory meters)
     {
@@ -29,8 +31,14 @@ public sealed class WaitingRoomMetrics
         meter.CreateObservableGauge("shop.waitingroom.waiting", () => Gauge(v => v.Counts.Waiting), description: "Shoppers waiting in line");
         meter.CreateObservableGauge("shop.waitingroom.active", () => Gauge(v => v.Counts.Active), description: "Admitted shoppers whose session is running");
         meter.CreateObservableGauge("shop.waitingroom.admission_rate", () => leaderView.Select(v =>
-            new Measurement<double>(v.EffectiveRate, new KeyValuePair<string, object?>("sale", v.SaleId))), unit: "{shopper}/min",
-            description: "Effective admissions per minute after health-driven slow-down");
+            new Measurement<double>(v.EffectiveRate, new KeyValuePair<string, object?>("sale", v.SaleId), new KeyValuePair<string, object?>("reason", v.Reason))),
+            unit: "{shopper}/min", description: "Effective admissions per minute after health-driven slow-down, tagged with why it is slowed (none: it is not)");
+        meter.CreateObservableGauge("shop.waitingroom.rate_factor", Factor,
+            description: "Share of each sale's admission rate admitted now, tagged with why it is below 1 (none: recovering or full speed)");
+        meter.CreateObservableGauge("shop.waitingroom.pacing.latency_p95", () => Signals(s => s.P95Ms), unit: "ms",
+            description: "p95 of the admitted shoppers' requests over the last 10 s, per service, as admission pacing sees it");
+        meter.CreateObservableGauge("shop.waitingroom.pacing.error_rate", () => Signals(s => s.ErrorRate),
+            description: "Share of the admitted shoppers' requests answered 5xx over the last 10 s, per service, as admission pacing sees it");
     }
 
     public void Joined(string saleId) => joined.Add(1, new KeyValuePair<string, object?>("sale", saleId));
@@ -48,8 +56,22 @@ public sealed class WaitingRoomMetrics
         }
     }
 
-    public void LeaderView(IReadOnlyList<(string SaleId, WaitingRoomStore.Counts Counts, double EffectiveRate)> view) => leaderView = view;
+    public void LeaderView(IReadOnlyList<(string SaleId, WaitingRoomStore.Counts Counts, double EffectiveRate, string Reason)> view) => leaderView = view;
 
-    private IEnumerable<Measurement<long>> Gauge(Func<(string SaleId, WaitingRoomStore.Counts Counts, double EffectiveRate), long> value) =>
+    /// <summary>The leader's last pacing decision; null on the instances that do not lead.</summary>
+    public void Paced(PacingState? state) => pacing = state;
+
+    private IEnumerable<Measurement<long>> Gauge(Func<(string SaleId, WaitingRoomStore.Counts Counts, double EffectiveRate, string Reason), long> value) =>
         leaderView.Select(v => new Measurement<long>(value(v), new KeyValuePair<string, object?>("sale", v.SaleId)));
+
+    private IEnumerable<Measurement<double>> Factor()
+    {
+        if (pacing is { } p)
+        {
+            yield return new Measurement<double>(p.Factor, new KeyValuePair<string, object?>("reason", p.Reason));
+        }
+    }
+
+    private IEnumerable<Measurement<double>> Signals(Func<ServiceSignal, double> value) =>
+        pacing?.Signals.Services.Select(s => new Measurement<double>(value(s), new KeyValuePair<string, object?>("service", s.Service))) ?? [];
 }

@@ -42,4 +42,20 @@ public sealed class WaitingRoomOptions
     /// <summary>The lowest share of the configured rate health-driven admission goes down to.</summary>
     [Range(0.01, 1.0)]
     public double MinimumRateFactor { get; set; } = 0.1;
+
+    /// <summary>p95 of the admitted shoppers' requests (any one service, its instances together) above which admission slows down.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:30")]
+    public TimeSpan LatencyThreshold { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Share of the admitted shoppers' requests answered 5xx (any one service) above which admission slows down.</summary>
+    [Range(0.0001, 1.0)]
+    public double ErrorRateThreshold { get; set; } = 0.01;
+
+    /// <summary>Requests a service must have answered in the window before its p95 and 5xx rate count: two slow answers are no trend.</summary>
+    [Range(1, 1_000_000)]
+    public int MinimumRequests { get; set; } = 20;
+
+    /// <summary>Share of the configured rate given back at each health check (every 2 s) while nothing is over its threshold.</summary>
+    [Range(0.01, 1.0)]
+    public double RecoveryStep { get; set; } = 0.1;
 }

@@ -72,10 +72,10 @@ public sealed class WaitingRoomService(
                     return new TooManyJoins(limited.RetryAfter);
                 case WaitingRoomStore.Joined { Position: var position }:
                     metrics.Joined(sale.Id);
-                    return new InLine(await StatusAsync(sale, new QueueTicket(sale.Id, ticketId, position, now), now));
+                    return new InLine(await JoinedAsync(sale, new QueueTicket(sale.Id, ticketId, position, now), now));
                 default:
                     metrics.Joined(sale.Id);
-                    return new InLine(await StatusAsync(sale, new QueueTicket(sale.Id, ticketId, 0, now), now));
+                    return new InLine(await JoinedAsync(sale, new QueueTicket(sale.Id, ticketId, 0, now), now));
             }
         }
         catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
@@ -83,6 +83,39 @@ public sealed class WaitingRoomService(
             throw new WaitingRoomUnavailableException("the waiting room's store (Redis) did not answer");
         }
     }
+
+    private async Task<WaitingRoomStatus> JoinedAsync(Sale sale, QueueTicket ticket, DateTimeOffset now) =>
+        await StatusAsync(sale, ticket, now) with { ServingAtJoin = (await view.SnapshotAsync(sale)).Serving };
+
+    /// <summary>The sale's queue as every waiter sees it, from this instance's view (memory); null for a sale that is not open or coming.</summary>
+    public async Task<QueueState?> QueueAsync(string saleId)
+    {
+        var now = clock.GetUtcNow();
+        if (sales.All.FirstOrDefault(s => s.Id == saleId) is not { } sale)
+        {
+            return null;
+        }
+        var open = RedisDown && sale.WhenRedisDown == RedisDownPolicies.Open;
+        WaitingRoomStore.Snapshot snapshot;
+        try
+        {
+            snapshot = await view.SnapshotAsync(sale);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
+        {
+            if (!open)
+            {
+                throw new WaitingRoomUnavailableException("the waiting room's store (Redis) did not answer");
+            }
+            snapshot = new WaitingRoomStore.Snapshot(0, 0, false, 1.0);
+        }
+        return new QueueState(sale.Id, sale.IsLive(now) ? "Live" : "Upcoming", open, snapshot.Serving, snapshot.LastPosition,
+            sale.Paused ? 0 : sale.AdmissionsPerMinute * snapshot.RateFactor, sale.Paused,
+            sale.QueueMode != SaleQueueModes.PreQueueLottery || snapshot.Drawn, sale.StartsAt, now,
+            Abandonment.HeartbeatWithin(sale), Abandonment.HeartbeatSeconds(sale));
+    }
+
+    public static string QueueUrl(string saleId) => $"/api/waitingroom/sales/{Uri.EscapeDataString(saleId)}/queue";
 
     /// <returns>Null when the pass is not a ticket for the current sale (the shopper has to join first).</returns>
     public async Task<WaitingRoomStatus?> StatusAsync(string? ticketPass)
@@ -127,7 +160,7 @@ public sealed class WaitingRoomService(
         var position = ticket.Position != 0 ? ticket.Position : await store.DrawnPositionAsync(sale, ticket.TicketId);
         if (position is { } drawn and > 0)
         {
-            await store.EndSessionAsync(sale.Id, drawn);
+            await store.EndSessionAsync(sale, drawn);
         }
     }
 
@@ -176,7 +209,7 @@ public sealed class WaitingRoomService(
 
     private WaitingRoomStatus Status(string state, Sale sale, QueueTicket ticket, string? signed) => new(
         state, ticket.Position == 0 ? null : ticket.Position, null, null, signed ?? passes.Sign(ticket), null, null,
-        sale.Id, sale.Name, sale.QueueMode, sale.StartsAt, sale.Paused);
+        sale.Id, sale.Name, sale.QueueMode, sale.StartsAt, sale.Paused, QueueUrl(sale.Id));
 
     private static WaitingRoomStatus Open(Sale? sale) =>
         new(WaitingStates.Open, null, null, null, null, null, null, sale?.Id, sale?.Name, sale?.QueueMode, sale?.StartsAt, sale?.Paused ?? false);

@@ -32,11 +32,17 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
     private static readonly RedisKey HealthKey = "wr:health";
     private static readonly RedisKey LeaderKey = "wr:leader";
 
+    /// <summary>How long a sale's keys outlive its end: long enough for a late look at its figures, then Redis forgets them.</summary>
+    public static readonly TimeSpan KeptAfterEnd = TimeSpan.FromHours(1);
+
     private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>Every script that writes a sale's keys sets them to expire at this instant (ms), so they go once the sale has ended.</summary>
+    private static long KeepUntilMs(Sale sale) => (sale.EndsAt + KeptAfterEnd).ToUnixTimeMilliseconds();
 
     public bool IsConnected => redis.IsConnected;
 
-    // KEYS: counter, joined, seen, prequeue, drawn-flag, rate key. ARGV: now, lottery?, before start?, ticket, limit, window ms.
+    // KEYS: counter, joined, seen, prequeue, drawn-flag, rate key. ARGV: now, lottery?, before start?, ticket, limit, window ms, keep until ms.
     private const string JoinScript = """
         local n = redis.call('INCR', KEYS[6])
         if n == 1 then redis.call('PEXPIRE', KEYS[6], ARGV[6]) end
@@ -44,6 +50,7 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         if ARGV[2] == '1' and redis.call('EXISTS', KEYS[5]) == 0 then
             if ARGV[3] == '1' then
                 redis.call('SADD', KEYS[4], ARGV[4])
+                redis.call('PEXPIREAT', KEYS[4], ARGV[7])
                 return {0, 0}
             end
             return {-2, 0}
@@ -51,6 +58,7 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         local position = redis.call('INCR', KEYS[1])
         redis.call('HSET', KEYS[2], position, ARGV[1])
         redis.call('HSET', KEYS[3], position, ARGV[1])
+        for i = 1, 3 do redis.call('PEXPIREAT', KEYS[i], ARGV[7]) end
         return {1, position}
         """;
 
@@ -61,7 +69,7 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         var result = (long[])(await Db.ScriptEvaluateAsync(JoinScript,
             [keys.Counter, keys.Joined, keys.Seen, keys.PreQueue, keys.DrawDone, $"wr:joins:{clientIp}:{window}"],
             [now.ToUnixTimeMilliseconds(), sale.QueueMode == SaleQueueModes.PreQueueLottery ? 1 : 0, beforeStart ? 1 : 0, ticketId,
-             limit, (long)limitWindow.TotalMilliseconds]))!;
+             limit, (long)limitWindow.TotalMilliseconds, KeepUntilMs(sale)]))!;
         return result[0] switch
         {
             -1 => new Limited(TimeSpan.FromMilliseconds(Math.Max(result[1], 1))),
@@ -71,11 +79,11 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         };
     }
 
-    // KEYS: prequeue, drawn-flag, drawn, counter, joined, seen. ARGV: now, then the ticket ids in their drawn order.
+    // KEYS: prequeue, drawn-flag, drawn, counter, joined, seen. ARGV: now, keep until ms, then the ticket ids in their drawn order.
     private const string DrawScript = """
         if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
         local order, placed = {}, {}
-        for i = 2, #ARGV do
+        for i = 3, #ARGV do
             if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 and not placed[ARGV[i]] then
                 table.insert(order, ARGV[i]); placed[ARGV[i]] = true
             end
@@ -90,6 +98,7 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         end
         redis.call('SET', KEYS[4], #order)
         redis.call('SET', KEYS[2], 1)
+        for i = 1, 6 do redis.call('PEXPIREAT', KEYS[i], ARGV[2]) end
         return #order
         """;
 
@@ -108,7 +117,7 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         RandomNumberGenerator.Shuffle(tickets.AsSpan());
         await Db.ScriptEvaluateAsync(DrawScript,
             [keys.PreQueue, keys.DrawDone, keys.Drawn, keys.Counter, keys.Joined, keys.Seen],
-            [now.ToUnixTimeMilliseconds(), .. tickets.Select(t => (RedisValue)t)]);
+            [now.ToUnixTimeMilliseconds(), KeepUntilMs(sale), .. tickets.Select(t => (RedisValue)t)]);
     }
 
     public async Task<long?> DrawnPositionAsync(Sale sale, string ticketId) =>
@@ -144,7 +153,8 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
     public Task<bool> HasEndedAsync(Sale sale, long position) => Db.SetContainsAsync(new SaleKeys(sale.Id).Ended, position);
 
     // KEYS: counter, serving, seen, admitted, skipped, active, next, joined, ended.
-    // ARGV: now, interval ms, catch-up ms, max active, stale-before ms, session ms, max admissions this tick.
+    // ARGV: now, interval ms, catch-up ms, max active, stale-before ms, session ms, max admissions this tick, max skips this
+    // tick, keep until ms. Stale positions are passed no faster than Abandonment allows for: waiters behind them get to answer.
     private const string AdmitScript = """
         local now = tonumber(ARGV[1])
         local interval = tonumber(ARGV[2])
@@ -158,10 +168,12 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         local admitted, skipped, steps = 0, 0, 0
         local waited = {}
         while serving < last and nextAt <= now and active < tonumber(ARGV[4]) and admitted < tonumber(ARGV[7]) and steps < 5000 do
+            local seen = tonumber(redis.call('HGET', KEYS[3], serving + 1) or '0')
+            local stale = seen < tonumber(ARGV[5]) or redis.call('SISMEMBER', KEYS[9], serving + 1) == 1
+            if stale and skipped >= tonumber(ARGV[8]) then break end
             steps = steps + 1
             serving = serving + 1
-            local seen = tonumber(redis.call('HGET', KEYS[3], serving) or '0')
-            if seen < tonumber(ARGV[5]) or redis.call('SISMEMBER', KEYS[9], serving) == 1 then
+            if stale then
                 redis.call('SADD', KEYS[5], serving)
                 skipped = skipped + 1
             else
@@ -176,17 +188,19 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         end
         redis.call('SET', KEYS[2], serving)
         redis.call('SET', KEYS[7], nextAt)
+        for _, i in ipairs({2, 4, 5, 6, 7}) do redis.call('PEXPIREAT', KEYS[i], ARGV[9]) end
         return {admitted, skipped, active, unpack(waited)}
         """;
 
-    public async Task<Tick> AdmitAsync(Sale sale, DateTimeOffset now, double admissionsPerMinute, TimeSpan catchUp, DateTimeOffset staleBefore, int maxPerTick)
+    public async Task<Tick> AdmitAsync(Sale sale, DateTimeOffset now, double admissionsPerMinute, TimeSpan catchUp, DateTimeOffset staleBefore, int maxPerTick,
+        int maxSkipsPerTick)
     {
         var keys = new SaleKeys(sale.Id);
         var interval = 60_000.0 / Math.Max(admissionsPerMinute, 0.001);
         var result = (long[])(await Db.ScriptEvaluateAsync(AdmitScript,
             [keys.Counter, keys.Serving, keys.Seen, keys.Admitted, keys.Skipped, keys.Active, keys.Next, keys.Joined, keys.Ended],
             [now.ToUnixTimeMilliseconds(), interval, Math.Max(interval, catchUp.TotalMilliseconds), sale.MaxActiveShoppers,
-             staleBefore.ToUnixTimeMilliseconds(), sale.SessionMinutes * 60_000L, maxPerTick]))!;
+             staleBefore.ToUnixTimeMilliseconds(), sale.SessionMinutes * 60_000L, maxPerTick, maxSkipsPerTick, KeepUntilMs(sale)]))!;
         var admissions = result[3..].Chunk(2).Select(pair => new Admission(pair[0], pair[1])).ToList();
         return new Tick((int)result[0], (int)result[1], admissions, now.ToUnixTimeMilliseconds(), (int)result[2]);
     }
@@ -207,10 +221,11 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         return new Counts(last + undrawn, last - serving + undrawn, await admitted, await active, await skipped);
     }
 
-    // KEYS: ended, active. ARGV: position. One script, so the admission tick sees a position either still
+    // KEYS: ended, active. ARGV: position, keep until ms. One script, so the admission tick sees a position either still
     // waiting (and skips it: it has ended) or admitted and then freed, never a leaver admitted after it left.
     private const string EndScript = """
         redis.call('SADD', KEYS[1], ARGV[1])
+        redis.call('PEXPIREAT', KEYS[1], ARGV[2])
         return redis.call('ZREM', KEYS[2], ARGV[1])
         """;
 
@@ -218,10 +233,10 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
     /// A shopper left, or ordered its admission's last order: the position's session is over for good. An admitted
     /// position frees its slot for the next in line (once: ending again frees nothing); a waiting one is skipped when its turn comes.
     /// </summary>
-    public async Task EndSessionAsync(string saleId, long position)
+    public async Task EndSessionAsync(Sale sale, long position)
     {
-        var keys = new SaleKeys(saleId);
-        await Db.ScriptEvaluateAsync(EndScript, [keys.Ended, keys.Active], [position]);
+        var keys = new SaleKeys(sale.Id);
+        await Db.ScriptEvaluateAsync(EndScript, [keys.Ended, keys.Active], [position, KeepUntilMs(sale)]);
     }
 
     // KEYS: leader. ARGV: me, ttl ms. Takes the lease when free, renews it when already ours.
@@ -242,6 +257,15 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
 
     public async Task<double> RateFactorAsync() => (double?)await Db.HashGetAsync(HealthKey, "factor") ?? 1.0;
 
+    /// <summary>A sale ended early by staff: its keys go <see cref="KeptAfterEnd"/> from now rather than after its planned end.</summary>
+    public async Task ForgetSaleAsync(string saleId, DateTimeOffset endedAt)
+    {
+        var batch = Db.CreateBatch();
+        var expiries = new SaleKeys(saleId).All.Select(key => batch.KeyExpireAsync(key, (endedAt + KeptAfterEnd).UtcDateTime)).ToList();
+        batch.Execute();
+        await Task.WhenAll(expiries);
+    }
+
     /// <summary>Key names of one sale; the braces keep a sale's keys on one node should Redis ever be clustered.</summary>
     private sealed record SaleKeys(string SaleId)
     {
@@ -258,5 +282,6 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         public RedisKey Drawn => Prefix + "drawn";
         public RedisKey DrawDone => Prefix + "drawn-flag";
         public RedisKey Ended => WaitingRoomKeys.Ended(SaleId);
+        public RedisKey[] All => [Counter, Serving, Joined, Seen, Admitted, Skipped, Active, Next, PreQueue, Drawn, DrawDone, Ended];
     }
 }

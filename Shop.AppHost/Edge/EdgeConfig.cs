@@ -138,6 +138,26 @@ public static class EdgeConfig
                             add_header X-Cache-Status $upstream_cache_status always;
             """;
 
+    /// <summary>
+    /// A sale's queue, which every waiting page polls: one answer for the whole crowd (it reads no ticket and sets no cookie),
+    /// kept for a second and keyed by the path alone, so neither a query string nor a cookie can make a poll reach a service.
+    /// Once a copy exists no poll waits for a service again: an expired one is answered from the copy while one
+    /// request in the background fetches the next (background update), and while the instances cannot answer at all the
+    /// last copy stands (a frozen queue, not an error).
+    /// </summary>
+    private const string QueueCache = """
+                            proxy_cache queue;
+                            proxy_cache_key $uri;
+                            proxy_cache_valid 200 1s;
+                            proxy_cache_lock on;
+                            proxy_cache_lock_timeout 2s;
+                            proxy_cache_background_update on;
+                            proxy_cache_use_stale updating error timeout http_500 http_502 http_503 http_504;
+                            proxy_set_header Cookie "";
+                            proxy_set_header Accept-Encoding "";
+                            add_header X-Cache-Status $upstream_cache_status always;
+            """;
+
     private static string ErrorPages(string kind) =>
         string.Concat(Errors.Select(e => $"            error_page {e.NginxStatus} {(e.NginxStatus == e.Status ? "" : $"={e.Status} ")}@{kind}_{e.Status};\n"));
 
@@ -152,6 +172,15 @@ public static class EdgeConfig
                             proxy_next_upstream_tries 3;
 
             """ + ProblemErrors + CatalogCache + "\n" + SecurityHeaders;
+
+    /// <summary>A sale queue's location body: /api/'s passage to the instances, then <see cref="QueueCache"/>.</summary>
+    private static readonly string QueueLocation = Forwarded + "\n" + """
+                            proxy_set_header Connection "";
+                            proxy_connect_timeout 2s;
+                            proxy_next_upstream error timeout http_502 http_503;
+                            proxy_next_upstream_tries 3;
+
+            """ + ProblemErrors + QueueCache + "\n" + SecurityHeaders;
 
     /// <summary>The named locations behind <see cref="Errors"/>, one pair per status, in each server that uses them.</summary>
     private static readonly string ErrorLocations = string.Concat(Errors.DistinctBy(e => e.Status).Select(e => $$"""
@@ -230,6 +259,9 @@ public static class EdgeConfig
 
                 # The catalog's one-second micro-cache (CatalogCache): small files that live in the page cache, forgotten 10 s after last use.
                 proxy_cache_path {{state}}/catalog-cache levels=1:2 keys_zone=catalog:10m max_size=256m inactive=10s use_temp_path=off;
+
+                # Each sale's queue (QueueCache): one small answer per sale, however many wait.
+                proxy_cache_path {{state}}/queue-cache levels=1:2 keys_zone=queue:1m max_size=16m inactive=1h use_temp_path=off;
 
                 # Only an anonymous GET or HEAD may be answered from, or stored in, the catalog's micro-cache.
                 map "$request_method:$http_authorization$http_x_admin_key" $catalog_cache_skip {
@@ -326,6 +358,12 @@ public static class EdgeConfig
                     location = /api/catalog/categories {
                         proxy_pass http://api;
             {{CatalogLocation}}
+                    }
+
+                    # What every waiting page polls: answered here from a copy at most a moment old (QueueCache).
+                    location /api/waitingroom/sales/ {
+                        proxy_pass http://api;
+            {{QueueLocation}}
                     }
 
                     # An order cut off by an instance that died or closed its keep-alive connection while draining

@@ -1,6 +1,10 @@
 // <waiting-room return-url="/…"> holds a shopper's place in a sale's waiting room and lets them in when it is their turn.
-// Updates arrive over server-sent events; if those fail, the element polls. A custom element, like order-status.js,
-// because Blazor's enhanced navigation does not run scripts inside page content.
+// After the join it follows the sale's queue, one answer shared by the whole crowd that the edge serves from its cache,
+// and works out place, people ahead, wait and progress from its own ticket. It asks the services only near the front
+// (a heartbeat, so a page that was closed is skipped) and once at its turn, for the admission.
+// A custom element, like order-status.js, because Blazor's enhanced navigation does not run scripts inside page content.
+const PollSeconds = 2;
+
 customElements.define("waiting-room", class extends HTMLElement {
   connectedCallback() {
     this.stopped = false;
@@ -9,7 +13,6 @@ customElements.define("waiting-room", class extends HTMLElement {
 
   disconnectedCallback() {
     this.stopped = true;
-    this.source?.close();
     clearTimeout(this.timer);
   }
 
@@ -25,44 +28,70 @@ customElements.define("waiting-room", class extends HTMLElement {
     } catch {
       return this.hold("We cannot reach the shop right now. Trying again…", 5);
     }
-    if (response.status === 429 || response.status === 503 || !response.ok) {
+    if (!response.ok) {
       const wait = Number(response.headers.get("Retry-After")) || 5;
       const problem = await response.json().catch(() => null);
       return this.hold(problem?.detail ?? "The waiting room is busy. Trying again…", wait);
     }
     const status = await response.json();
+    if (status.position != null && status.servingAtJoin != null) {
+      sessionStorage.setItem(this.startKey(status), String(status.servingAtJoin));
+    }
+    this.askedAt = Date.now();
     this.show(status);
-    if (status.state === "Waiting") this.follow();
   }
 
-  follow() {
-    if (!window.EventSource) return this.poll();
-    const source = new EventSource("/api/waitingroom/events");
-    this.source = source;
-    source.addEventListener("status", event => this.show(JSON.parse(event.data)));
-    // The stream ends after the last change (admitted, expired) or breaks; polling carries on from there.
-    source.onerror = () => {
-      source.close();
-      if (this.state === "Waiting") this.later(this.poll, 1);
-    };
-  }
-
-  async poll() {
+  // The queue through the edge: what the whole crowd polls, so it costs the services nothing.
+  async watch() {
     try {
-      const response = await fetch("/api/waitingroom/status", { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (response.status === 404) return this.join();
-      if (response.ok) this.show(await response.json());
-      else if (response.status === 503) this.headline("The waiting room is paused for a moment. Your place is kept.");
+      const response = await fetch(this.status.queueUrl, { credentials: "omit", headers: { Accept: "application/json" } });
+      if (response.status === 404) return this.join(); // The sale ended or changed: the join says what is on now.
+      if (response.ok) {
+        const queue = await response.json();
+        if (await this.follow(queue)) return;
+      } else if (response.status === 503) {
+        this.headline("The waiting room is paused for a moment. Your place is kept.");
+      }
     } catch {
       // The next poll tries again.
     }
-    if (this.state === "Waiting") this.later(this.poll, 2);
+    this.later(this.watch, PollSeconds);
+  }
+
+  // True when the status call took over (admitted, expired, rejoined).
+  async follow(queue) {
+    const position = this.status.position;
+    if (queue.open || (position == null && queue.drawn) || (position != null && queue.serving >= position)) {
+      return this.ask();
+    }
+    if (position != null && position - queue.serving - 1 <= queue.heartbeatWithin && Date.now() - this.askedAt >= queue.heartbeatSeconds * 1000) {
+      if (await this.ask()) return true;
+    }
+    this.showQueue(queue);
+    return false;
+  }
+
+  // The status call: near the front a heartbeat, at the turn the admission (it sets the admission cookie).
+  async ask() {
+    this.askedAt = Date.now();
+    try {
+      const response = await fetch("/api/waitingroom/status", { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (response.status === 404) {
+        this.join();
+        return true;
+      }
+      if (!response.ok) return false;
+      const status = await response.json();
+      this.show(status);
+      return status.state !== "Waiting";
+    } catch {
+      return false;
+    }
   }
 
   show(status) {
-    this.state = status.state;
-    const box = this.querySelector("[data-testid=waiting]");
-    box.dataset.state = status.state;
+    this.status = status;
+    this.querySelector("[data-testid=waiting]").dataset.state = status.state;
     this.field("waiting-position", status.position ?? "after the draw");
     this.field("waiting-ahead", status.ahead ?? "–");
     this.field("waiting-eta", status.etaSeconds == null ? (status.paused ? "paused" : "–") : formatWait(status.etaSeconds));
@@ -70,12 +99,11 @@ customElements.define("waiting-room", class extends HTMLElement {
       case "Admitted":
       case "Open":
         this.headline("It's your turn! Taking you to the store…");
-        this.source?.close();
-        this.enter();
+        this.progress(1);
+        location.replace(this.getAttribute("return-url") || "/");
         break;
       case "Expired":
         this.headline("Your turn has passed. Finding you a new place…");
-        this.source?.close();
         this.later(this.join, 2);
         break;
       default:
@@ -83,19 +111,34 @@ customElements.define("waiting-room", class extends HTMLElement {
           ? "You're in! Places are drawn at random when the sale starts."
           : status.paused ? "You're in line. The sale is paused for a moment; your place is kept."
           : "You're in line.");
+        this.later(this.watch, PollSeconds);
     }
   }
 
-  // An event stream cannot set cookies once it has started: one status call stores the admission cookie first.
-  async enter() {
-    if (this.entering) return;
-    this.entering = true;
-    try {
-      await fetch("/api/waitingroom/status", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    } catch {
-      // The store page sends the shopper back here if the cookie is missing; the next visit asks again.
-    }
-    location.replace(this.getAttribute("return-url") || "/");
+  showQueue(queue) {
+    const position = this.status.position;
+    if (position == null) return;
+    const ahead = Math.max(0, position - queue.serving - 1);
+    const untilStart = Math.max(0, (Date.parse(queue.startsAt) - Date.parse(queue.asOf)) / 1000);
+    const eta = queue.paused || queue.admissionsPerMinute <= 0 ? null : Math.ceil(ahead * 60 / queue.admissionsPerMinute + untilStart);
+    this.field("waiting-position", position);
+    this.field("waiting-ahead", ahead);
+    this.field("waiting-eta", eta == null ? (queue.paused ? "paused" : "–") : formatWait(eta));
+    this.headline(queue.paused ? "You're in line. The sale is paused for a moment; your place is kept." : "You're in line.");
+    const start = Number(sessionStorage.getItem(this.startKey(this.status)) ?? queue.serving);
+    this.progress(position - start <= 0 ? 1 : (queue.serving - start) / (position - start));
+  }
+
+  progress(share) {
+    const bar = this.querySelector("[data-testid=waiting-progress]");
+    const percent = Math.round(Math.min(1, Math.max(0, share)) * 100);
+    bar.value = percent;
+    bar.textContent = `${percent}%`;
+    this.field("waiting-progress-text", `${percent}% of the way`);
+  }
+
+  startKey(status) {
+    return `waiting-room:${status.saleId}:${status.position}`;
   }
 
   hold(message, seconds) {

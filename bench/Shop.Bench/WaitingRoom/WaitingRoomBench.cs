@@ -6,8 +6,8 @@ namespace Shop.Bench.WaitingRoom;
 
 /// <summary>
 /// The waiting-room figures, measured during a sale opened for them and ended right after: joins through the edge
-/// against the edge's floor doing one Redis INCR (<c>edge.redis</c>), and status polls, which each API instance
-/// answers from memory, against the edge's plaintext floor (<c>edge.plaintext</c>).
+/// against the edge's floor doing one Redis INCR (<c>edge.redis</c>), and a waiting shopper's poll (the sale's queue,
+/// which the edge answers from its one-second copy) against the edge's plaintext floor (<c>edge.plaintext</c>).
 /// </summary>
 public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline, CpuMeter meter)
 {
@@ -18,7 +18,7 @@ public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline, CpuMeter
     [
         Side.Wrk("waitingroom.join", shop.EdgeUrl + "/api/waitingroom/join", script: "new-joins.lua"),
         Side.Wrk("edge.redis", baseline.EdgeUrl + Baseline.RedisPath, script: "new-joins.lua"),
-        Side.Wrk("waitingroom.status", shop.EdgeUrl + "/api/waitingroom/status"),
+        Side.Wrk("waitingroom.status", shop.EdgeUrl + "/api/waitingroom/sales/warm-up/queue"),
     ];
 
     /// <param name="results">Each figure is added as soon as it is measured.</param>
@@ -33,11 +33,12 @@ public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline, CpuMeter
             results.Add(await new Figure("waitingroom.join", "req/s",
                 Side.Wrk("waitingroom.join", shop.EdgeUrl + "/api/waitingroom/join", script: "new-joins.lua"),
                 Side.Wrk("edge.redis", baseline.EdgeUrl + Baseline.RedisPath, script: "new-joins.lua")).MeasureAsync(meter, token));
-            // Joined after the join figure: a place at the back of a long queue, so every poll answers "Waiting".
-            var ticket = $"X-Waiting-Ticket: {await TicketAsync(token)}";
+            // Joined after the join figure: a place at the back of a long queue, polling as its page does, ticket cookie and all.
+            var (ticket, queueUrl) = await JoinAsync(token);
+            var cookie = $"Cookie: shop.wr.ticket={ticket}";
             results.Add(await new Figure("waitingroom.status", "req/s",
-                Side.Wrk("waitingroom.status", shop.EdgeUrl + "/api/waitingroom/status", header: ticket),
-                Side.Wrk("edge.plaintext", baseline.EdgeUrl + Baseline.PlaintextPath, header: ticket)).MeasureAsync(meter, token));
+                Side.Wrk("waitingroom.status", shop.EdgeUrl + queueUrl, header: cookie),
+                Side.Wrk("edge.plaintext", baseline.EdgeUrl + Baseline.PlaintextPath, header: cookie)).MeasureAsync(meter, token));
         }
         finally
         {
@@ -84,8 +85,8 @@ public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline, CpuMeter
         }
     }
 
-    /// <summary>A ticket from one join of a shopper without cookies.</summary>
-    private async Task<string> TicketAsync(CancellationToken token)
+    /// <summary>A ticket from one join of a shopper without cookies, and the queue its page then polls.</summary>
+    private async Task<(string Ticket, string QueueUrl)> JoinAsync(CancellationToken token)
     {
         using var client = new HttpClient();
         using var joined = await client.PostAsync(shop.EdgeUrl + "/api/waitingroom/join", content: null, token);
@@ -94,10 +95,12 @@ public sealed class WaitingRoomBench(BenchShop shop, Baseline baseline, CpuMeter
             throw new InvalidOperationException($"POST /api/waitingroom/join answered {(int)joined.StatusCode}: {await joined.Content.ReadAsStringAsync(token)}");
         }
         var status = await joined.Content.ReadFromJsonAsync<JoinStatus>(token);
-        return status?.Ticket ?? throw new InvalidOperationException($"The join gave no ticket (state {status?.State}).");
+        return status is { Ticket: { } ticket, QueueUrl: { } queueUrl }
+            ? (ticket, queueUrl)
+            : throw new InvalidOperationException($"The join gave no ticket or queue (state {status?.State}).");
     }
 
     private sealed record CurrentSale(string? SaleId, string State);
 
-    private sealed record JoinStatus(string State, string? Ticket);
+    private sealed record JoinStatus(string State, string? Ticket, string? QueueUrl);
 }

@@ -29,7 +29,7 @@ public sealed class AccessTests(ShopFixture fixture)
         new(ShopService.Api, "/api/waitingroom/sale", "Which sale gates the store: shown to every shopper."),
         new(ShopService.Api, "/api/waitingroom/join", "Anyone may queue; limited per client address."),
         new(ShopService.Api, "/api/waitingroom/status", "Answers only about the signed ticket the caller presents."),
-        new(ShopService.Api, "/api/waitingroom/events", "Answers only about the signed ticket the caller presents."),
+        new(ShopService.Api, "/api/waitingroom/sales/{saleId}/queue", "One sale's queue, the same answer for every waiter (no ticket, no cookie); the edge caches it."),
         new(ShopService.Api, "/api/waitingroom/leave", "Gives up only the caller's own signed ticket."),
         new(ShopService.Web, "/", "Storefront page."),
         new(ShopService.Web, "/cart", "The shopper's own cart, found by its HttpOnly cookie."),

@@ -179,7 +179,7 @@ public sealed partial class FuzzTests(ShopFixture fixture, ITestOutputHelper out
         }
         catch (OperationCanceledException)
         {
-            // A stream (server-sent events) that stays open: what arrived so far is enough to judge.
+            // An answer that never ends: what arrived so far is enough to judge.
         }
         return Encoding.UTF8.GetString(buffer, 0, read);
     }
