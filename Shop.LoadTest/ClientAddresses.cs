@@ -1,68 +1,117 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
 namespace Shop.LoadTest;
 
 /// <summary>
-/// HTTP clients, one per simulated source address. Against a loopback target each client connects from its own
-/// 127.1.x.y (all of 127/8 is this machine), so the edge sees — and rate-limits — many households, as on a real sale
-/// day; against any other target all clients share this machine's address.
+/// The shoppers' HTTP connections. Each shopper is a browser with connections of its own (up to
+/// <see cref="MaxConnectionsPerBrowser"/>, as browsers cap them per host), all in one handler: a request goes to
+/// <c>s&lt;shopper&gt;.shopper</c>, which gives every shopper its own connection pool, and the connect callback
+/// dials the edge from the shopper's address in the <see cref="AddressPlan"/> — against a loopback target a
+/// 127.x.y.z of its own (all of 127/8 is this machine), so the edge sees, and rate-limits, the crowd's addresses.
+/// So no shopper ever queues behind another's requests inside the generator. A waiting shopper's polls of the sale's
+/// shared queue resource (no cookie, the same answer for everyone) go over the crowd's shared pool instead
+/// (<see cref="Crowd"/>); what little queueing for a connection remains is measured apart (<see cref="Recorder.ClientQueued"/>).
 /// </summary>
 public sealed class ClientAddresses : IDisposable
 {
-    public const int MaxConnectionsPerAddress = 6;
+    public const int MaxConnectionsPerBrowser = 6;
+    private const string ShopperHostSuffix = ".shopper";
 
-    private readonly HttpClient[] clients;
+    private readonly Uri target;
+    private readonly AddressPlan plan;
+    private readonly string scheme;
 
-    public ClientAddresses(Uri target, int count)
+    public ClientAddresses(Uri target, AddressPlan plan, int crowdConnections)
     {
+        this.target = target;
+        this.plan = plan;
+        scheme = target.Scheme;
         var loopback = target.IsLoopback;
-        clients = [.. Enumerable.Range(0, count).Select(i => new HttpClient(Handler(loopback ? Address(i) : null, target.Port), disposeHandler: true)
+        Browsers = new HttpClient(new SocketsHttpHandler
         {
-            BaseAddress = target,
-            Timeout = TimeSpan.FromSeconds(30),
-        })];
+            UseCookies = false, // each shopper carries its own cookies (see CookieJar)
+            MaxConnectionsPerServer = MaxConnectionsPerBrowser,
+            AllowAutoRedirect = false,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(15),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            ConnectCallback = (context, cancellationToken) =>
+                ConnectAsync(loopback ? Address(plan.AddressOf(ShopperOf(context.DnsEndPoint.Host))) : null, target, cancellationToken),
+        }, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(30) };
+        Crowd = new HttpClient(new SocketsHttpHandler
+        {
+            UseCookies = false,
+            MaxConnectionsPerServer = crowdConnections,
+            AllowAutoRedirect = false,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            ConnectCallback = (_, cancellationToken) => ConnectAsync(loopback ? IPAddress.Loopback : null, target, cancellationToken),
+        }, disposeHandler: true) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public int Count => clients.Length;
+    /// <summary>Every shopper's own connections; address a request with <see cref="For"/>.</summary>
+    public HttpClient Browsers { get; }
 
-    public HttpClient For(int shopper, int shoppersPerAddress) => clients[shopper / shoppersPerAddress % clients.Length];
+    /// <summary>The waiting crowd's shared connections to the edge, for the cacheable queue resource.</summary>
+    public HttpClient Crowd { get; }
 
-    public static IPAddress Address(int index) => new([127, 1, (byte)(index / 250), (byte)(index % 250 + 1)]);
+    /// <summary>The target's authority, for the Host header of a request sent through <see cref="Browsers"/>.</summary>
+    public string Host => target.Authority;
+
+    public Uri Target => target;
+
+    /// <summary><paramref name="path"/> on the edge as <paramref name="shopper"/>'s browser reaches it.</summary>
+    public Uri For(int shopper, string path) => new($"{scheme}://s{shopper.ToString(CultureInfo.InvariantCulture)}{ShopperHostSuffix}:{target.Port}/{path.TrimStart('/')}");
+
+    public int AddressOf(int shopper) => plan.AddressOf(shopper);
+
+    private static int ShopperOf(string host) =>
+        int.Parse(host.AsSpan(1, host.Length - 1 - ShopperHostSuffix.Length), NumberStyles.None, CultureInfo.InvariantCulture);
+
+    /// <summary>127.x.y.z for address <paramref name="index"/>: never 127.0.0.0/16 (the machine's own), never .0 or .255.</summary>
+    public static IPAddress Address(int index) =>
+        new([127, (byte)(1 + index / (250 * 250)), (byte)(index / 250 % 250), (byte)(index % 250 + 1)]);
 
     /// <summary>A handler whose connections come from <paramref name="source"/> (any address when null) to loopback port <paramref name="port"/>.</summary>
     public static SocketsHttpHandler Handler(IPAddress? source, int port) => new()
     {
-        UseCookies = false, // each shopper carries its own cookie jar (see Shopper)
-        // As a browser caps connections per host: without it 20,000 waiting shoppers held 20,000 sockets, past this
-        // process's file limit and the edge's worker_connections, and most joins failed with no answer.
-        MaxConnectionsPerServer = MaxConnectionsPerAddress,
+        UseCookies = false,
+        MaxConnectionsPerServer = MaxConnectionsPerBrowser,
         AllowAutoRedirect = false,
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
         ConnectTimeout = TimeSpan.FromSeconds(10),
-        ConnectCallback = source is null ? null : async (context, cancellationToken) =>
+        ConnectCallback = source is null ? null : (_, cancellationToken) => ConnectAsync(source, new Uri($"http://127.0.0.1:{port}/"), cancellationToken),
+    };
+
+    /// <summary>A connection to the target, from <paramref name="source"/> when given (the target then is this machine).</summary>
+    private static async ValueTask<Stream> ConnectAsync(IPAddress? source, Uri target, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
         {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
+            if (source is not null)
             {
                 socket.Bind(new IPEndPoint(source, 0));
-                // "localhost" may resolve to ::1 first, which a 127.1.x.y socket cannot reach.
-                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
+                // "localhost" may resolve to ::1 first, which a 127.x.y.z socket cannot reach.
+                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, target.Port), cancellationToken);
             }
-            catch
+            else
             {
-                socket.Dispose();
-                throw;
+                await socket.ConnectAsync(new DnsEndPoint(target.Host, target.Port), cancellationToken);
             }
-        },
-    };
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     public void Dispose()
     {
-        foreach (var client in clients)
-        {
-            client.Dispose();
-        }
+        Browsers.Dispose();
+        Crowd.Dispose();
     }
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Shop.LoadTest.Reporting;
 
 namespace Shop.LoadTest;
@@ -18,62 +20,99 @@ public sealed class LoadTestRun(LoadTestOptions options, TextWriter console)
     {
         using var sale = SaleControl.Create(options);
         console.WriteLine($"Load test: {options.Shoppers:N0} shoppers over {options.ArrivalSeconds:0.#} s against {options.Target}, " +
-            $"sale '{options.SaleId}' ({options.AdmissionsPerMinute:N0} admissions/min, {options.Stock:N0} units on products {options.FirstProductId}-{options.LastProductId})");
+            (options.WaitingOnly
+                ? $"sale '{options.SaleId}' paused from the start: every shopper waits for {options.DurationSeconds:N0} s, polling every {options.PollSeconds:0.#} s"
+                : $"sale '{options.SaleId}' ({options.AdmissionsPerMinute:N0} admissions/min, {options.Stock:N0} units on products {options.FirstProductId}-{options.LastProductId})"));
         await sale.PrepareAsync(cancellationToken);
+        var plan = AddressPlan.Of(options.Shoppers, options.ShoppersPerAddress);
+        console.WriteLine($"Client addresses: {plan.Addresses:N0} for {options.Shoppers:N0} shoppers " +
+            $"({(options.ShoppersPerAddress > 0 ? $"{options.ShoppersPerAddress} each" : $"most alone, the largest shared by {plan.GroupSizes()[0]}")})");
         recorder = new Recorder();
+        using var queueing = ListenToClientQueueing(recorder);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 
-        var perAddress = options.EffectiveShoppersPerAddress;
-        var addresses = (options.Shoppers + perAddress - 1) / perAddress;
-        using var clients = new ClientAddresses(options.Target, addresses);
+        using var clients = new ClientAddresses(options.Target, plan, options.CrowdConnections);
         using var saleOver = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         saleOver.CancelAfter(TimeSpan.FromSeconds(options.DurationSeconds));
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var monitor = MonitorAsync(sale, watching.Token);
 
-        var shoppers = Enumerable.Range(0, options.Shoppers)
-            .Select(i => new Shopper(i, clients.For(i, perAddress), options, recorder, counters, new Random(i)))
-            .ToList();
+        var shoppers = new Shopper[options.Shoppers];
+        for (var i = 0; i < shoppers.Length; i++)
+        {
+            shoppers[i] = new Shopper(i, clients, options, recorder, counters);
+        }
         try
         {
-            await Task.WhenAll(shoppers.Select((shopper, i) => ArriveAsync(shopper, i, saleOver.Token)));
+            await ArriveAsync(shoppers, saleOver.Token);
         }
         finally
         {
+            recorder.SaleEnded();
             // Even an interrupted run ends its sale: a live sale gates every order in the shop.
             await sale.EndSaleAsync(CancellationToken.None);
         }
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var generatorCpuPercent = recorder.Now <= 0 ? 0 : Math.Round(100 * cpu.TotalSeconds / (recorder.Now * Environment.ProcessorCount), 1);
 
         var drainedAt = await DrainAsync(shoppers, cancellationToken);
         watching.Cancel();
         await monitor;
         WriteProgress(final: true);
 
-        var stockLeft = await sale.StockLeftAsync(cancellationToken);
+        var stockLeft = options.WaitingOnly ? new Dictionary<int, int?>() : await sale.StockLeftAsync(cancellationToken);
         return LoadTestResult.From(options, recorder.StartedAt, recorder.Snapshot(), shoppers.Select(s => s.Order).OfType<PlacedOrder>().ToList(),
-            sale.StockPlan, stockLeft, counters, drainedAt);
+            options.WaitingOnly ? new Dictionary<int, int>() : sale.StockPlan, stockLeft, counters, drainedAt,
+            new LoadGenerator(generatorCpuPercent, plan.Addresses, plan.GroupSizes()[0], options.CrowdConnections));
     }
 
-    private async Task ArriveAsync(Shopper shopper, int index, CancellationToken saleOver)
+    /// <summary>
+    /// Starts each shopper at its moment (evenly spread, so --arrival-seconds sets the arrival rate exactly) and waits
+    /// for all; one timer at a time rather than one per shopper, which 250,000 shoppers would hold from the start.
+    /// </summary>
+    private async Task ArriveAsync(IReadOnlyList<Shopper> shoppers, CancellationToken saleOver)
     {
-        // Evenly spread arrivals, so --arrival-seconds sets the arrival rate exactly.
-        var arrival = options.Shoppers == 1 ? 0 : options.ArrivalSeconds * index / options.Shoppers;
-        var wait = arrival - recorder.Now;
-        if (wait > 0)
+        var running = new List<Task>(shoppers.Count);
+        var arrived = 0;
+        try
         {
-            try
+            for (; arrived < shoppers.Count; arrived++)
             {
-                await Task.Delay(TimeSpan.FromSeconds(wait), saleOver);
-            }
-            catch (OperationCanceledException)
-            {
-                Interlocked.Increment(ref counters.GaveUp);
-                Interlocked.Increment(ref counters.Done);
-                return;
+                var arrival = shoppers.Count == 1 ? 0 : options.ArrivalSeconds * arrived / shoppers.Count;
+                var wait = arrival - recorder.Now;
+                if (wait > 0.005)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(wait), saleOver);
+                }
+                Interlocked.Increment(ref counters.Arrived);
+                running.Add(shoppers[arrived].RunAsync(saleOver));
             }
         }
-        Interlocked.Increment(ref counters.Arrived);
-        await Task.Yield();
-        await shopper.RunAsync(saleOver);
+        catch (OperationCanceledException) when (saleOver.IsCancellationRequested)
+        {
+            // The sale ended before everyone came: the rest never did.
+            Interlocked.Add(ref counters.GaveUp, shoppers.Count - arrived);
+            Interlocked.Add(ref counters.Done, shoppers.Count - arrived);
+        }
+        await Task.WhenAll(running);
+    }
+
+    /// <summary>Records each request that waited inside this process for a connection (System.Net.Http's own histogram).</summary>
+    private static MeterListener ListenToClientQueueing(Recorder recorder)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "System.Net.Http" && instrument.Name == "http.client.request.time_in_queue")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, seconds, _, _) => recorder.ClientQueued(seconds * 1000));
+        listener.Start();
+        return listener;
     }
 
     /// <summary>After the sale every accepted order must settle; returns when the last did, or null if some never did.</summary>
@@ -130,6 +169,10 @@ public sealed class LoadTestRun(LoadTestOptions options, TextWriter console)
         var line = $"{recorder.Now,5:0}s  arrived {counters.Arrived:N0}/{options.Shoppers:N0}  waiting {counters.Waiting:N0}  " +
             $"admitted {counters.Admitted:N0}  orders accepted {counters.OrdersAccepted:N0} confirmed {counters.OrdersConfirmed:N0} " +
             $"rejected {counters.OrdersRejected:N0}  errors {counters.Errors:N0}";
+        if (options.WaitingOnly)
+        {
+            line = $"{recorder.Now,5:0}s  arrived {counters.Arrived:N0}/{options.Shoppers:N0}  waiting {counters.Waiting:N0} (most {counters.WaitingPeak:N0})  errors {counters.Errors:N0}";
+        }
         if (!interactive || final)
         {
             console.WriteLine(line);

@@ -2,10 +2,17 @@ using System.Diagnostics;
 
 namespace Shop.LoadTest;
 
-public enum RequestKind { Join, Status, Catalog, ProductPage, CartAdd, Order, OrderStatus }
+/// <summary>
+/// What a request was for. <see cref="Status"/>: a waiting shopper's call to the services (the heartbeat near the front,
+/// the one at its turn); <see cref="QueuePoll"/>: its poll of the sale's shared queue resource through the edge.
+/// </summary>
+public enum RequestKind : byte { Join, Status, Catalog, ProductPage, CartAdd, Order, OrderStatus, QueuePoll }
 
-/// <summary>One answered (or failed) request: when it started, since the run began; status 0 means no answer.</summary>
-public readonly record struct Sample(RequestKind Kind, float StartedAt, float LatencyMs, short Status, short Instance);
+/// <summary>
+/// One answered (or failed) request: when it started, since the run began; status 0 means no answer.
+/// <paramref name="FromEdgeCache"/>: the edge answered from its cache (X-Cache-Status HIT, STALE or UPDATING), the services never saw it.
+/// </summary>
+public readonly record struct Sample(RequestKind Kind, float StartedAt, float LatencyMs, short Status, short Instance, bool FromEdgeCache = false);
 
 /// <summary>A reading of the sale's stats, once a second.</summary>
 public sealed record QueueReading(double At, long Waiting, long Active, long Admitted, long Abandoned, double EffectiveAdmissionsPerMinute);
@@ -21,16 +28,46 @@ public sealed class Recorder
     private readonly List<(double At, string Status)> settled = [];
     private readonly List<double> timesInQueue = [];
     private readonly Dictionary<string, long> orderRefusals = [];
+    private readonly List<float> clientQueueMs = [];
+    private double waiterSeconds;
+    private double? saleEndedAt;
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     public double Now => Stopwatch.GetElapsedTime(start).TotalSeconds;
 
-    public void Record(RequestKind kind, double startedAt, double latencyMs, int status, string? servedBy)
+    public void Record(RequestKind kind, double startedAt, double latencyMs, int status, string? servedBy, bool fromEdgeCache = false)
     {
         lock (gate)
         {
-            samples.Add(new Sample(kind, (float)startedAt, (float)latencyMs, (short)status, InstanceIndex(servedBy)));
+            samples.Add(new Sample(kind, (float)startedAt, (float)latencyMs, (short)status, InstanceIndex(servedBy), fromEdgeCache));
+        }
+    }
+
+    /// <summary>A shopper's time waiting after its join (until admitted, or until it gave up).</summary>
+    public void Waited(double seconds)
+    {
+        lock (gate)
+        {
+            waiterSeconds += seconds;
+        }
+    }
+
+    /// <summary>A request that waited inside this process for a free connection (System.Net.Http's time_in_queue).</summary>
+    public void ClientQueued(double milliseconds)
+    {
+        lock (gate)
+        {
+            clientQueueMs.Add((float)milliseconds);
+        }
+    }
+
+    /// <summary>The sale is over: every shopper is done or gave up; what follows is the order drain.</summary>
+    public void SaleEnded()
+    {
+        lock (gate)
+        {
+            saleEndedAt ??= Now;
         }
     }
 
@@ -71,7 +108,12 @@ public sealed class Recorder
     {
         lock (gate)
         {
-            return new RecordedRun([.. samples], [.. queue], [.. instances], [.. settled], [.. timesInQueue], new Dictionary<string, long>(orderRefusals));
+            return new RecordedRun([.. samples], [.. queue], [.. instances], [.. settled], [.. timesInQueue], new Dictionary<string, long>(orderRefusals))
+            {
+                WaiterSeconds = waiterSeconds,
+                ClientQueueMs = [.. clientQueueMs],
+                SaleEndedAt = saleEndedAt,
+            };
         }
     }
 
@@ -97,4 +139,14 @@ public sealed record RecordedRun(
     IReadOnlyList<string> Instances,
     IReadOnlyList<(double At, string Status)> Settled,
     IReadOnlyList<double> TimesInQueue,
-    IReadOnlyDictionary<string, long> OrderRefusals);
+    IReadOnlyDictionary<string, long> OrderRefusals)
+{
+    /// <summary>All shoppers' time waiting after their join, added up.</summary>
+    public double WaiterSeconds { get; init; }
+
+    /// <summary>Requests that queued inside the generator for a connection, and for how long (ms).</summary>
+    public IReadOnlyList<float> ClientQueueMs { get; init; } = [];
+
+    /// <summary>When the last shopper was done (or gave up): the order drain starts there. Null: not recorded.</summary>
+    public double? SaleEndedAt { get; init; }
+}

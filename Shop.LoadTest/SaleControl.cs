@@ -35,6 +35,11 @@ public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDis
             whenRedisDown = "Closed",
         };
         await EnsureAsync(await http.PutAsJsonAsync($"api/admin/sales/{options.SaleId}", sale, cancellationToken), "create the sale");
+        if (options.WaitingOnly)
+        {
+            // Staff paused admissions before the first shopper came: everyone joins, no one is let in.
+            await EnsureAsync(await http.PostAsync($"api/admin/sales/{options.SaleId}/pause", null, cancellationToken), "pause the sale");
+        }
         await WaitUntilEveryInstanceKnowsTheSaleAsync(cancellationToken);
     }
 

@@ -7,16 +7,21 @@ using System.Text.RegularExpressions;
 namespace Shop.LoadTest;
 
 /// <summary>
-/// One shopper on sale day: joins the waiting room, polls until admitted, browses the catalog, puts 1–3 sale products
-/// in the storefront's cart, orders them with an idempotency key and polls the order until it is final.
-/// Carries its own cookie jar, as a browser would (ticket, admission, cart and antiforgery cookies).
+/// One shopper on sale day: joins the waiting room, waits as the waiting page does (polls the sale's shared queue
+/// resource through the edge, asks the services only as <see cref="WaiterRules"/> says), then browses the catalog,
+/// puts 1–3 sale products in the storefront's cart, orders them with an idempotency key and polls the order until it
+/// is final. Carries its own cookies, as a browser would (ticket, admission, cart and antiforgery cookies).
 /// </summary>
-public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions options, Recorder recorder, LoadTestCounters counters, Random random)
+public sealed partial class Shopper(int number, ClientAddresses clients, LoadTestOptions options, Recorder recorder, LoadTestCounters counters)
 {
     private static readonly TimeSpan OrderPollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxOrderPollInterval = TimeSpan.FromSeconds(5);
 
-    private readonly CookieContainer cookies = new();
+    private readonly CookieJar cookies = new();
+    // Made when the shopper is admitted: a waiting shopper needs none (250,000 of them wait in --waiting-only).
+    private Random? random;
+
+    private Random Random => random ??= new Random(number);
 
     /// <summary>The order this shopper placed, once the shop accepted it (202).</summary>
     public PlacedOrder? Order { get; private set; }
@@ -33,13 +38,17 @@ public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions
             }
             recorder.TimeInQueue(recorder.Now - joinedAt);
             Interlocked.Increment(ref counters.Admitted);
-
-            for (var page = random.Next(3, 6); page > 0; page--)
+            if (options.WaitingOnly)
             {
-                await SendAsync(RequestKind.Catalog, HttpMethod.Get, $"api/catalog/items?page={random.Next(1, 11)}&pageSize=20", null, saleOver);
+                return;
             }
 
-            var cart = options.ProductIds.OrderBy(_ => random.Next()).Take(random.Next(1, 4)).ToList();
+            for (var page = Random.Next(3, 6); page > 0; page--)
+            {
+                await SendAsync(RequestKind.Catalog, HttpMethod.Get, $"api/catalog/items?page={Random.Next(1, 11)}&pageSize=20", null, saleOver);
+            }
+
+            var cart = options.ProductIds.OrderBy(_ => Random.Next()).Take(Random.Next(1, 4)).ToList();
             foreach (var productId in cart)
             {
                 await AddToCartAsync(productId, saleOver);
@@ -74,10 +83,13 @@ public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions
 
     private async Task<bool> WaitForAdmissionAsync(CancellationToken saleOver)
     {
-        Interlocked.Increment(ref counters.Waiting);
+        counters.StartWaiting();
+        double? joinedAt = null;
         try
         {
             var status = await JoinAsync(saleOver);
+            joinedAt = recorder.Now;
+            var lastStatusAt = recorder.Now;
             while (true)
             {
                 switch (status?.State)
@@ -89,13 +101,66 @@ public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions
                         continue;
                 }
                 await Task.Delay(TimeSpan.FromSeconds(options.PollSeconds), saleOver);
-                using var response = await SendAsync(RequestKind.Status, HttpMethod.Get, "api/waitingroom/status", null, saleOver);
-                status = response?.IsSuccessStatusCode == true ? await ReadStatusAsync(response, saleOver) : status;
+                // A shop without the shared queue resource (no queueUrl at the join): the status is the poll.
+                var call = StatusCall.Heartbeat;
+                if (status?.QueueUrl is { } queueUrl)
+                {
+                    if (await PollQueueAsync(queueUrl, saleOver) is not { } queue)
+                    {
+                        continue;
+                    }
+                    call = WaiterRules.Next(queue, status.Position, recorder.Now - lastStatusAt);
+                }
+                if (call == StatusCall.None)
+                {
+                    continue;
+                }
+                lastStatusAt = recorder.Now;
+                using var response = await SendAsync(RequestKind.Status, HttpMethod.Get, "api/waitingroom/status", null, saleOver, waiting: true);
+                if (response?.StatusCode == HttpStatusCode.NotFound)
+                {
+                    status = await JoinAsync(saleOver); // the ticket is unknown to the sale: join again
+                }
+                else if (response?.IsSuccessStatusCode == true && await ReadStatusAsync(response, saleOver) is { } next)
+                {
+                    status = next with { QueueUrl = next.QueueUrl ?? status?.QueueUrl };
+                }
             }
         }
         finally
         {
+            if (joinedAt is { } at)
+            {
+                recorder.Waited(recorder.Now - at);
+            }
             Interlocked.Decrement(ref counters.Waiting);
+        }
+    }
+
+    /// <summary>One read of the sale's queue resource over the crowd's shared connections; null when it gave no usable answer.</summary>
+    private async Task<QueueState?> PollQueueAsync(string queueUrl, CancellationToken saleOver)
+    {
+        var startedAt = recorder.Now;
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            using var response = await clients.Crowd.GetAsync(queueUrl.TrimStart('/'), HttpCompletionOption.ResponseContentRead, saleOver);
+            var cache = response.Headers.TryGetValues("X-Cache-Status", out var values) ? values.FirstOrDefault() : null;
+            recorder.Record(RequestKind.QueuePoll, startedAt, watch.Elapsed.TotalMilliseconds, (int)response.StatusCode,
+                response.Headers.TryGetValues("X-Served-By", out var servedBy) ? servedBy.FirstOrDefault() : null,
+                fromEdgeCache: cache is "HIT" or "STALE" or "UPDATING");
+            if (!response.IsSuccessStatusCode)
+            {
+                Interlocked.Increment(ref counters.Errors);
+                return null;
+            }
+            return await response.Content.ReadFromJsonAsync<QueueState>(Json.Options, saleOver);
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException || (e is TaskCanceledException && !saleOver.IsCancellationRequested))
+        {
+            recorder.Record(RequestKind.QueuePoll, startedAt, watch.Elapsed.TotalMilliseconds, 0, null);
+            Interlocked.Increment(ref counters.Errors);
+            return null;
         }
     }
 
@@ -103,14 +168,14 @@ public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions
     {
         while (true)
         {
-            using var response = await SendAsync(RequestKind.Join, HttpMethod.Post, "api/waitingroom/join", null, saleOver);
+            using var response = await SendAsync(RequestKind.Join, HttpMethod.Post, "api/waitingroom/join", null, saleOver, joining: true);
             if (response?.IsSuccessStatusCode == true)
             {
                 return await ReadStatusAsync(response, saleOver);
             }
             // 429 (this address joined too often) and 503 (the queue is down) say when to come back.
             var retryAfter = response?.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(2);
-            await Task.Delay(retryAfter + TimeSpan.FromMilliseconds(random.Next(0, 500)), saleOver);
+            await Task.Delay(retryAfter + TimeSpan.FromMilliseconds(System.Random.Shared.Next(0, 500)), saleOver);
         }
     }
 
@@ -214,14 +279,27 @@ public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions
         }
     }
 
-    /// <summary>Sends one request with the shopper's cookies and waiting-room headers, and records it. Null: no answer.</summary>
+    /// <summary>
+    /// Sends one request with the shopper's cookies, and records it. Null: no answer. Over the shopper's own
+    /// connections (from its address), except for a waiting shopper, whose browser would then hold an idle connection
+    /// for minutes — one machine cannot hold a crowd's sockets on both sides (a CDN holds them in production): its
+    /// join (which the shop counts per address) closes its connection after the answer, and its status calls (which
+    /// no address limit counts) share the crowd's connections.
+    /// </summary>
     private async Task<HttpResponseMessage?> SendAsync(
         RequestKind kind, HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
-        (string Name, string Value)? header = null)
+        (string Name, string Value)? header = null, bool joining = false, bool waiting = false)
     {
-        var uri = new Uri(http.BaseAddress!, path);
-        using var request = new HttpRequestMessage(method, uri) { Content = content };
-        if (cookies.GetCookieHeader(uri) is { Length: > 0 } cookieHeader)
+        using var request = new HttpRequestMessage(method, waiting ? new Uri(clients.Target, path) : clients.For(number, path)) { Content = content };
+        if (!waiting)
+        {
+            request.Headers.Host = clients.Host;
+        }
+        if (joining)
+        {
+            request.Headers.ConnectionClose = true;
+        }
+        if (cookies.Header is { } cookieHeader)
         {
             request.Headers.Add("Cookie", cookieHeader);
         }
@@ -233,14 +311,14 @@ public sealed partial class Shopper(int number, HttpClient http, LoadTestOptions
         var watch = Stopwatch.StartNew();
         try
         {
-            var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            var response = await (waiting ? clients.Crowd : clients.Browsers).SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
             recorder.Record(kind, startedAt, watch.Elapsed.TotalMilliseconds, (int)response.StatusCode,
                 response.Headers.TryGetValues("X-Served-By", out var servedBy) ? servedBy.FirstOrDefault() : null);
             if (response.Headers.TryGetValues("Set-Cookie", out var setCookies))
             {
                 foreach (var setCookie in setCookies)
                 {
-                    cookies.SetCookies(uri, setCookie);
+                    cookies.Set(setCookie);
                 }
             }
             if ((int)response.StatusCode >= 400)
@@ -272,10 +350,24 @@ public sealed class PlacedOrder(Guid id, IReadOnlyList<int> productIds)
 /// <summary>Live counts for the progress line; fields so they can be incremented with <see cref="Interlocked"/>.</summary>
 public sealed class LoadTestCounters
 {
-    public int Arrived, Waiting, Admitted, GaveUp, Done, OrdersAccepted, OrdersConfirmed, OrdersRejected, Errors;
+    public int Arrived, Waiting, WaitingPeak, Admitted, GaveUp, Done, OrdersAccepted, OrdersConfirmed, OrdersRejected, Errors;
+
+    /// <summary>One more shopper waiting; keeps the most that ever waited at once.</summary>
+    public void StartWaiting()
+    {
+        var now = Interlocked.Increment(ref Waiting);
+        for (var peak = Volatile.Read(ref WaitingPeak); now > peak; peak = Volatile.Read(ref WaitingPeak))
+        {
+            if (Interlocked.CompareExchange(ref WaitingPeak, now, peak) == peak)
+            {
+                break;
+            }
+        }
+    }
 }
 
-internal sealed record WaitingStatus(string State, long? Position);
+/// <summary>The waiting room's answer to a join or a status call; <c>queueUrl</c> is the sale's shared queue resource.</summary>
+internal sealed record WaitingStatus(string State, long? Position, string? QueueUrl, long? ServingAtJoin);
 
 internal sealed record Refusal(string? Title, string? Reason);
 

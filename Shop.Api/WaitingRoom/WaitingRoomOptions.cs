@@ -12,9 +12,13 @@ public sealed class WaitingRoomOptions
     [MinLength(WaitingRoomPasses.MinKeyLength)]
     public string SigningKey { get; set; } = "";
 
-    /// <summary>New joins one client IP may make per <see cref="JoinLimitWindow"/>, counted across all instances.</summary>
+    /// <summary>
+    /// New joins one client IP may make per <see cref="JoinLimitWindow"/>, counted across all instances. Many real
+    /// shoppers share an address (a household, an office, a carrier's NAT): 60 per 10 s lets a few hundred arriving over
+    /// a minute in, and holds a flood from one address to 6 joins a second (README, "Load test").
+    /// </summary>
     [Range(1, 1_000_000)]
-    public int JoinLimit { get; set; } = 20;
+    public int JoinLimit { get; set; } = 60;
 
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan JoinLimitWindow { get; set; } = TimeSpan.FromSeconds(10);

@@ -80,8 +80,11 @@ public sealed class DatabaseSettings
 /// <summary>Waiting-room knobs the AppHost hands every API instance (as <c>WaitingRoom__*</c>); sales set the rest.</summary>
 public sealed class WaitingRoomSettings
 {
-    /// <summary>New joins per client IP per window, across all instances.</summary>
-    [Range(1, 1_000_000)] public int JoinLimit { get; set; } = 20;
+    /// <summary>
+    /// New joins per client IP per window, across all instances: 60 per 10 s lets a shared address (an office, a
+    /// carrier's NAT) of a few hundred shoppers arriving over a minute in, and holds a flood from one address to 6 a second.
+    /// </summary>
+    [Range(1, 1_000_000)] public int JoinLimit { get; set; } = 60;
     [Range(1, 3600)] public int JoinLimitWindowSeconds { get; set; } = 10;
     /// <summary>Order messages waiting above which admission slows down.</summary>
     [Range(1, 10_000_000)] public int BacklogThreshold { get; set; } = 2000;

@@ -33,8 +33,14 @@ public static class HtmlReport
             <table>
               <tr><th>Figure</th><th>Value</th></tr>
               <tr><td>Shoppers arrived / admitted / gave up</td><td>{{s.ShoppersArrived:N0}} / {{s.ShoppersAdmitted:N0}} / {{s.ShoppersGaveUp:N0}}</td></tr>
-              <tr><td>Requests (all) / per second</td><td>{{s.TotalRequests:N0}} / {{s.RequestsPerSecond:N1}}</td></tr>
-              <tr><td>Joins/s · status polls/s</td><td>{{s.JoinsPerSecond:N1}} · {{s.PollsPerSecond:N1}}</td></tr>
+              <tr><td>Requests (all) / per second of the sale ({{s.SaleSeconds:N0}} s, the order drain left out) / answered 2xx-3xx per second</td><td>{{s.TotalRequests:N0}} / {{s.RequestsPerSecond:N1}} / {{s.GoodputPerSecond:N1}}</td></tr>
+              <tr><td>5xx · unanswered · 4xx (refusals, counted apart)</td><td>{{s.Errors5xx:N0}} · {{s.Unanswered:N0}} · {{s.Errors4xx:N0}}</td></tr>
+              <tr><td>Joins/s · queue polls/s · status calls/s</td><td>{{s.JoinsPerSecond:N1}} · {{s.PollsPerSecond:N1}} · {{s.StatusCallsPerSecond:N1}}</td></tr>
+              <tr><td>Waiters held (most at once) · queue polls from the edge's cache</td><td>{{s.WaitersHeld:N0}} · {{s.QueuePollsFromEdgeCachePercent:N1}} %</td></tr>
+              <tr><td>Waiting status (queue poll) p50 / p95 / p99 (ms)</td><td>{{s.StatusLatencyMs.P50:N1}} / {{s.StatusLatencyMs.P95:N1}} / {{s.StatusLatencyMs.P99:N1}}</td></tr>
+              <tr><td>API requests per waiter per minute (after the join)</td><td>{{s.ApiRequestsPerWaiterPerMinute:N4}}</td></tr>
+              <tr><td>Queued in the generator for a connection: requests · p99 (ms)</td><td>{{s.ClientQueueMs.Count:N0}} · {{s.ClientQueueMs.P99:N1}}</td></tr>
+              <tr><td>Load generator CPU (share of the machine)</td><td>{{(result.Generator is { } g ? $"{g.CpuPercent:N1} %" : "n/a")}}</td></tr>
               <tr><td>Time in queue p50 / p95 / p99 (s)</td><td>{{s.TimeInQueueSeconds.P50:N1}} / {{s.TimeInQueueSeconds.P95:N1}} / {{s.TimeInQueueSeconds.P99:N1}}</td></tr>
               <tr><td>Catalog latency p50 / p99 (ms)</td><td>{{s.CatalogLatencyMs.P50:N1}} / {{s.CatalogLatencyMs.P99:N1}}</td></tr>
               <tr><td>Storefront (product page, cart) p50 / p99 (ms)</td><td>{{s.StorefrontLatencyMs.P50:N1}} / {{s.StorefrontLatencyMs.P99:N1}}</td></tr>
@@ -78,7 +84,8 @@ public static class HtmlReport
     {
         const int width = 1000, height = 260, left = 60, right = 10, top = 10, bottom = 30;
         var shown = series.Where(s => s.Values.Any(v => v is > 0)).ToList();
-        var max = shown.SelectMany(s => s.Values).Max(v => v ?? 0);
+        // A chart may have nothing to show (no orders in a --waiting-only run): an empty frame, not a failed report.
+        var max = shown.Count == 0 ? 0 : shown.SelectMany(s => s.Values).Max(v => v ?? 0);
         max = max <= 0 ? 1 : max * 1.05;
         var seconds = Math.Max(1, timeline.Count - 1);
         double X(int second) => left + (width - left - right) * second / (double)seconds;

@@ -1,6 +1,9 @@
 namespace Shop.LoadTest.Reporting;
 
-/// <summary>Everything a run found, as written to report.json (and drawn in report.html).</summary>
+/// <summary>
+/// Everything a run found, as written to report.json (and drawn in report.html). <paramref name="Cpu"/>: each process
+/// group's share of the machine during the run (all cores = 100 %), added by the bench runner that booted the shop.
+/// </summary>
 public sealed record LoadTestResult(
     LoadTestOptionsEcho Settings,
     DateTimeOffset StartedAt,
@@ -12,14 +15,16 @@ public sealed record LoadTestResult(
     IReadOnlyDictionary<string, long> RequestsByInstance,
     IReadOnlyDictionary<string, ProductOutcome> Products,
     CapacityFigures Capacity,
-    IReadOnlyList<TimelineSecond> Timeline)
+    IReadOnlyList<TimelineSecond> Timeline,
+    LoadGenerator? Generator = null,
+    IReadOnlyDictionary<string, double>? Cpu = null)
 {
     /// <summary>The run's verdict: nothing the shop accepted went missing, and no unit was sold twice.</summary>
     public bool Passed => Summary.Lost == 0 && Summary.OversoldUnits == 0;
 
     public static LoadTestResult From(
         LoadTestOptions options, DateTimeOffset startedAt, RecordedRun run, IReadOnlyList<PlacedOrder> orders, IReadOnlyDictionary<int, int> stockPlan,
-        IReadOnlyDictionary<int, int?> stockLeft, LoadTestCounters counters, double? drainedAt)
+        IReadOnlyDictionary<int, int?> stockLeft, LoadTestCounters counters, double? drainedAt, LoadGenerator? generator = null)
     {
         var samples = run.Samples;
         double Rate(RequestKind kind)
@@ -38,15 +43,28 @@ public sealed record LoadTestResult(
             return new ProductOutcome(p.Value, sold, stockLeft.GetValueOrDefault(p.Key));
         });
         var seconds = samples.Count == 0 ? 0 : Math.Max(samples.Max(s => s.StartedAt + s.LatencyMs / 1000), drainedAt ?? 0);
+        var saleSeconds = RequestCounts.SaleSeconds(samples, run.SaleEndedAt);
 
         var summary = new LoadTestSummary(
             ShoppersArrived: counters.Arrived,
             ShoppersAdmitted: counters.Admitted,
             ShoppersGaveUp: counters.GaveUp,
             TotalRequests: samples.Count,
-            RequestsPerSecond: seconds > 0 ? Math.Round(samples.Count / seconds, 1) : 0,
+            SaleSeconds: Math.Round(saleSeconds, 1),
+            RequestsPerSecond: RequestCounts.RequestsPerSecond(samples, saleSeconds),
+            GoodputPerSecond: RequestCounts.GoodputPerSecond(samples, saleSeconds),
+            Errors4xx: RequestCounts.Errors4xx(samples),
+            Errors5xx: RequestCounts.Errors5xx(samples),
+            Unanswered: RequestCounts.Unanswered(samples),
             JoinsPerSecond: Rate(RequestKind.Join),
-            PollsPerSecond: Rate(RequestKind.Status),
+            PollsPerSecond: Rate(RequestKind.QueuePoll),
+            StatusCallsPerSecond: Rate(RequestKind.Status),
+            WaitersHeld: counters.WaitingPeak,
+            StatusLatencyMs: RequestCounts.StatusLatency(samples),
+            StatusCallLatencyMs: Latency(RequestKind.Status),
+            QueuePollsFromEdgeCachePercent: RequestCounts.QueuePollsFromEdgeCachePercent(samples),
+            ApiRequestsPerWaiterPerMinute: RequestCounts.ApiRequestsPerWaiterPerMinute(samples, run.WaiterSeconds),
+            ClientQueueMs: Percentiles.Of(run.ClientQueueMs.Select(ms => (double)ms)),
             TimeInQueueSeconds: Percentiles.Of(run.TimesInQueue),
             CatalogLatencyMs: Latency(RequestKind.Catalog),
             StorefrontLatencyMs: Latency(RequestKind.ProductPage, RequestKind.CartAdd),
@@ -68,11 +86,12 @@ public sealed record LoadTestResult(
             samples.Where(s => s.Status is 0 or >= 400).GroupBy(s => s.Kind)
                 .OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(), g => ByStatus(g)),
             run.OrderRefusals.OrderBy(r => r.Key).ToDictionary(r => r.Key, r => r.Value),
-            samples.Where(s => s.Instance >= 0).GroupBy(s => run.Instances[s.Instance])
+            samples.Where(s => s.Instance >= 0 && !s.FromEdgeCache).GroupBy(s => run.Instances[s.Instance])
                 .OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.LongCount()),
             products,
             CapacityFigures.From(options, run, summary),
-            Reporting.Timeline.Of(options, run));
+            Reporting.Timeline.Of(options, run),
+            generator);
     }
 
     private static IReadOnlyDictionary<string, long> ByStatus(IEnumerable<Sample> failures) =>
@@ -82,21 +101,51 @@ public sealed record LoadTestResult(
 
 public sealed record LoadTestOptionsEcho(
     int Shoppers, double ArrivalSeconds, double PollSeconds, int Stock, int AdmissionsPerMinute, int MaxActiveShoppers,
-    int DurationSeconds, string Target, string Products, int ShoppersPerAddress, int OrderWorkers, string SaleId)
+    int DurationSeconds, string Target, string Products, int ShoppersPerAddress, int OrderWorkers, string SaleId, bool WaitingOnly = false)
 {
     public static LoadTestOptionsEcho Of(LoadTestOptions o) => new(
         o.Shoppers, o.ArrivalSeconds, o.PollSeconds, o.Stock, o.AdmissionsPerMinute, o.MaxActiveShoppers, o.DurationSeconds,
-        o.Target.ToString(), $"{o.FirstProductId}-{o.LastProductId}", o.EffectiveShoppersPerAddress, o.OrderWorkers, o.SaleId);
+        o.Target.ToString(), $"{o.FirstProductId}-{o.LastProductId}", o.ShoppersPerAddress, o.OrderWorkers, o.SaleId, o.WaitingOnly);
 }
+
+/// <summary>
+/// The load generator itself: its share of the whole machine during the sale (all cores = 100 %, as the bench counts),
+/// the client addresses it spread the shoppers over and the largest group behind one, and the connections the
+/// waiting crowd's queue polls shared. The bench runner adds every process group's share (<c>cpu</c> in report.json).
+/// </summary>
+public sealed record LoadGenerator(double CpuPercent, int Addresses, int LargestAddressGroup, int CrowdConnections);
 
 public sealed record LoadTestSummary(
     int ShoppersArrived,
     int ShoppersAdmitted,
     int ShoppersGaveUp,
     long TotalRequests,
+    /// <summary>From the first arrival until the last shopper was done; the order drain comes after.</summary>
+    double SaleSeconds,
+    /// <summary>Requests sent during the sale per second of it (the drain's order polls left out).</summary>
     double RequestsPerSecond,
+    /// <summary>Of those, answered 2xx/3xx per second.</summary>
+    double GoodputPerSecond,
+    /// <summary>Refusals (sold out, 429 with Retry-After, …): answers, not failures.</summary>
+    long Errors4xx,
+    long Errors5xx,
+    /// <summary>Requests that got no answer (connection refused or reset, timeout).</summary>
+    long Unanswered,
     double JoinsPerSecond,
+    /// <summary>Waiting shoppers' polls of the sale's queue resource per second.</summary>
     double PollsPerSecond,
+    /// <summary>Waiting shoppers' status calls to the services (heartbeats, the call at the turn) per second.</summary>
+    double StatusCallsPerSecond,
+    /// <summary>The most shoppers waiting at once.</summary>
+    int WaitersHeld,
+    /// <summary>The waiting shopper's poll of the queue resource (the status poll against a shop without one).</summary>
+    Percentiles StatusLatencyMs,
+    Percentiles StatusCallLatencyMs,
+    double QueuePollsFromEdgeCachePercent,
+    /// <summary>Requests that reached the services while shoppers waited after their join, per waiter-minute.</summary>
+    double ApiRequestsPerWaiterPerMinute,
+    /// <summary>Requests that queued inside the generator for a connection (Count) and how long: not in the latencies' cause, but in them.</summary>
+    Percentiles ClientQueueMs,
     Percentiles TimeInQueueSeconds,
     Percentiles CatalogLatencyMs,
     Percentiles StorefrontLatencyMs,

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using System.Runtime.InteropServices;
 using Shop.Bench;
 using Shop.Bench.Catalog;
@@ -6,23 +8,68 @@ using Shop.Bench.Mix;
 using Shop.Bench.Orders;
 using Shop.Bench.Storefront;
 using Shop.Bench.WaitingRoom;
+using Shop.LoadTest;
 
 string[] subsets = ["catalog", "storefront", "orders", "waitingroom"];
-const string Usage = "usage: ./shop bench [catalog|storefront|orders|waitingroom ...] | ./shop bench mix";
+
+// ./shop bench [GROUP...] | ./shop bench mix | ./shop loadtest [options] (the runner's loadtest command): a wrong
+// command line or --help is answered before anything boots.
+var groups = new Argument<string[]>("GROUP")
+{
+    Description = $"the figures to measure: {string.Join(", ", subsets)} (all when left out); or mix alone: the short peak sale (mix.blackfriday)",
+    Arity = ArgumentArity.ZeroOrMore,
+};
+groups.Validators.Add(result =>
+{
+    var named = result.Tokens.Select(token => token.Value).ToList();
+    foreach (var unknown in named.Where(name => !subsets.Contains(name) && name != "mix"))
+    {
+        result.AddError($"Unknown group '{unknown}': choose from {string.Join(", ", subsets)}, or mix alone.");
+    }
+    if (named.Contains("mix") && named.Count > 1)
+    {
+        result.AddError("mix runs alone: ./shop bench mix.");
+    }
+});
+var root = new RootCommand("The shop's benchmark: every figure against its baseline behind the same edge (results in artifacts/bench/).") { groups };
+var loadTest = new Command("loadtest", $"{LoadTestCommandLine.Description} Boots a shop of its own first (.data/loadtest), then runs Shop.LoadTest against it as a process of its own.");
+var loadTestLine = new LoadTestCommandLine(loadTest, requireAdminKey: false);
+root.Subcommands.Add(loadTest);
+// The figures are the root command's own: without an action of its own, System.CommandLine would ask for the subcommand.
+root.SetAction(_ => 0);
+var parse = root.Parse(args);
+
+if (parse.CommandResult.Command == loadTest)
+{
+    switch (loadTestLine.Read(parse))
+    {
+        case LoadTestCommandLine.Help help:
+            Console.Write(help.Text);
+            return 0;
+        case LoadTestCommandLine.Invalid invalid:
+            return UsageError(invalid.Message);
+    }
+}
+else if (parse.Action is HelpAction)
+{
+    Console.Write(LoadTestCommandLine.HelpText(parse));
+    return 0;
+}
+else if (parse.Errors.Count > 0)
+{
+    return UsageError(string.Join(Environment.NewLine, parse.Errors.Select(e => e.Message)));
+}
 
 using var stop = new CancellationTokenSource();
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 try
 {
-    return args switch
-    {
-        // ./shop loadtest: the same booted shop, driven by the load-test program instead of the figures.
-        ["loadtest", .. var loadTestArgs] => await LoadTestShop.RunAsync(loadTestArgs, stop.Token),
-        ["mix"] => await MeasureAsync([], mix: true, stop.Token),
-        _ when args.All(subsets.Contains) => await MeasureAsync(args.Length == 0 ? subsets : [.. subsets.Where(args.Contains)], mix: false, stop.Token),
-        _ => UsageError(),
-    };
+    var named = parse.GetValue(groups) ?? [];
+    return parse.CommandResult.Command == loadTest
+        ? await LoadTestShop.RunAsync(((LoadTestCommandLine.Run)loadTestLine.Read(parse)).Options, stop.Token)
+        : named is ["mix"] ? await MeasureAsync([], mix: true, stop.Token)
+        : await MeasureAsync(named.Length == 0 ? subsets : [.. subsets.Where(named.Contains)], mix: false, stop.Token);
 }
 catch (OperationCanceledException) when (stop.IsCancellationRequested)
 {
@@ -30,9 +77,10 @@ catch (OperationCanceledException) when (stop.IsCancellationRequested)
     return 130;
 }
 
-int UsageError()
+static int UsageError(string message)
 {
-    Console.Error.WriteLine(Usage);
+    Console.Error.WriteLine(message);
+    Console.Error.WriteLine("Run with --help for the options.");
     return 2;
 }
 

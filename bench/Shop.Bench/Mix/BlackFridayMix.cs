@@ -4,9 +4,10 @@ using Shop.LoadTest.Reporting;
 namespace Shop.Bench.Mix;
 
 /// <summary>
-/// <c>mix.blackfriday</c>: a short peak sale from the load-test program (join, polls, catalog, storefront cart, orders,
-/// order polls) arriving faster than two cores can serve, so its requests/s is what the whole shop sustains for
-/// that mix; against the edge's plaintext floor (<c>edge.plaintext</c>) measured right before it.
+/// <c>mix.blackfriday</c>: a short peak sale from the load-test program, run as a process of its own (join, waiting on
+/// the queue resource, catalog, storefront cart, orders, order polls) arriving faster than two cores can serve, so its
+/// goodput (answered 2xx/3xx per second of the sale) is what the whole shop sustains for that mix; against the edge's
+/// plaintext floor (<c>edge.plaintext</c>) measured right before it. 5xx and unanswered requests are counted apart.
 /// </summary>
 public sealed class BlackFridayMix(BenchShop shop, Baseline baseline)
 {
@@ -29,9 +30,8 @@ public sealed class BlackFridayMix(BenchShop shop, Baseline baseline)
             // Beside artifacts/bench, which the report rewrites from scratch at the end.
             "--report", Path.Combine(Repository.Root, "artifacts", "loadtest", "bench-mix-blackfriday"),
         ]);
-        var console = new StringWriter();
-        var (exitCode, result) = await LoadTestCommand.ExecuteAsync(options, console, token);
-        return new MixMeasurement(floor, result, exitCode, console.ToString());
+        var run = await LoadGeneratorProcess.RunAsync(shop, BenchShop.BenchDataDirectory, options, captureOutput: true, token);
+        return new MixMeasurement(floor, run.Result, run.ExitCode, run.Output);
     }
 }
 
@@ -41,8 +41,8 @@ public sealed record MixMeasurement(WrkRun Baseline, LoadTestResult? Result, int
     public string BaselineOutput => Baseline.Output;
 
     /// <remarks>
-    /// The mix arrives faster than the machine serves it, so some requests fail by design (the storefront is the first
-    /// to give way): the figure is the goodput, and only a lost order or an oversold unit makes it no figure.
+    /// The mix arrives faster than the machine serves it; overload should make a queue, not errors, and the 5xx and
+    /// unanswered counts say how far it is from that. Only a lost order or an oversold unit makes it no figure.
     /// </remarks>
     public string? Problem =>
         Baseline.Problem is { } floor ? $"baseline: {floor}"
@@ -50,12 +50,14 @@ public sealed record MixMeasurement(WrkRun Baseline, LoadTestResult? Result, int
         : !Result.Passed ? $"lost {Result.Summary.Lost}, oversold {Result.Summary.OversoldUnits}"
         : null;
 
-    private static long Failed(LoadTestResult r) => r.ErrorsByStatus.Values.Sum();
-
-    public IReadOnlyList<BenchResult> Results => Result is not { } r || r.Seconds <= 0 ? [] :
+    public IReadOnlyList<BenchResult> Results => Result is not { } r || r.Summary.SaleSeconds <= 0 ? [] :
     [
-        new("mix.blackfriday.rps", Math.Round((r.Summary.TotalRequests - Failed(r)) / r.Seconds, 1), "req/s", "edge.plaintext.rps", Math.Round(Baseline.RequestsPerSecond, 1)),
+        new("mix.blackfriday.goodput.rps", r.Summary.GoodputPerSecond, "req/s", "edge.plaintext.rps", Math.Round(Baseline.RequestsPerSecond, 1)),
         new("mix.blackfriday.order_accept.p99", r.Summary.OrderAcceptLatencyMs.P99, "ms", "edge.plaintext.p99", Math.Round(Baseline.P99Milliseconds, 3)),
         new("mix.blackfriday.catalog.p99", r.Summary.CatalogLatencyMs.P99, "ms", "edge.plaintext.p99", Math.Round(Baseline.P99Milliseconds, 3)),
+        new("mix.blackfriday.storefront.p99", r.Summary.StorefrontLatencyMs.P99, "ms", "edge.plaintext.p99", Math.Round(Baseline.P99Milliseconds, 3)),
+        // Counts against the goal of none: the ratio column shows the count itself.
+        new("mix.blackfriday.errors5xx", r.Summary.Errors5xx, "req", "goal 0", 1),
+        new("mix.blackfriday.unanswered", r.Summary.Unanswered, "req", "goal 0", 1),
     ];
 }

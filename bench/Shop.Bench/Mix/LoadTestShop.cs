@@ -1,39 +1,132 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Shop.Bench.Cpu;
 using Shop.LoadTest;
+using Shop.LoadTest.Reporting;
 
 namespace Shop.Bench.Mix;
 
 /// <summary>
 /// <c>./shop loadtest</c> without <c>--target</c>: boots a shop of its own (.data/loadtest, every port moved by 4000,
-/// PgBouncer in front of the primary) and runs the load test against its edge.
+/// PgBouncer in front of the primary) and runs the load test against its edge as a process of its own.
 /// </summary>
 public static class LoadTestShop
 {
     private const int PortOffset = 4000;
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken token)
-    {
-        Console.WriteLine("Booting a shop for the load test (Local mode, .data/loadtest, PgBouncer on) ...");
-        await using var shop = await BenchShop.StartAsync(
-            Path.Combine(Repository.Root, ".data", "loadtest"), PortOffset, [.. LoadTestSettings], token);
-        LoadTestOptions options;
-        try
-        {
-            options = LoadTestOptions.Parse(
-            [
-                "--target", shop.EdgeUrl,
-                "--admin-key", await shop.ParameterAsync("admin-key", token),
-                "--report", Path.Combine(Repository.Root, "artifacts", "loadtest", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss")),
-                .. args,
-            ]);
-        }
-        catch (FormatException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine(LoadTestOptions.Usage);
-            return 2;
-        }
-        return await LoadTestCommand.RunAsync(options, Console.Out, token);
-    }
+    public static string DataDirectory { get; } = Path.Combine(Repository.Root, ".data", "loadtest");
 
     public static IEnumerable<string> LoadTestSettings => ["Shop:Database:PgBouncer=true"];
+
+    /// <param name="options">The run, already checked (the target and the admin key come from the shop booted here).</param>
+    public static async Task<int> RunAsync(LoadTestOptions options, CancellationToken token)
+    {
+        Console.WriteLine("Booting a shop for the load test (Local mode, .data/loadtest, PgBouncer on) ...");
+        await using var shop = await BenchShop.StartAsync(DataDirectory, PortOffset, [.. LoadTestSettings], token);
+        var run = await LoadGeneratorProcess.RunAsync(shop, DataDirectory, options with
+        {
+            Target = new Uri(shop.EdgeUrl),
+            AdminKey = await shop.ParameterAsync("admin-key", token),
+            ReportDirectory = Path.GetFullPath(options.ReportDirectory),
+        }, captureOutput: false, token);
+        return run.ExitCode;
+    }
+}
+
+/// <summary>What a load-generator process did: its exit code and report (null when it wrote none), its console output when captured.</summary>
+public sealed record LoadGeneratorRun(int ExitCode, LoadTestResult? Result, string Output);
+
+/// <summary>
+/// Shop.LoadTest as a child process of the runner, so the shoppers' CPU is its own and not the runner's (which hosts
+/// the AppHost): the bench's CPU meter measures every group while it runs, and the shares go into its report.json
+/// (<c>cpu</c>) and capacity.md, next to the load generator's.
+/// </summary>
+public static class LoadGeneratorProcess
+{
+    public const string Group = "load generator";
+
+    public static async Task<LoadGeneratorRun> RunAsync(BenchShop shop, string processTag, LoadTestOptions options, bool captureOutput, CancellationToken token)
+    {
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = captureOutput, RedirectStandardError = captureOutput };
+        start.ArgumentList.Add(LoadTestDll());
+        foreach (var argument in options.ToArguments())
+        {
+            start.ArgumentList.Add(argument);
+        }
+        // Through the environment, not the process list.
+        start.Environment["Admin__Key"] = options.AdminKey;
+        var output = new StringBuilder();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start the load generator.");
+        if (captureOutput)
+        {
+            process.OutputDataReceived += (_, line) => { if (line.Data is not null) { lock (output) { output.AppendLine(line.Data); } } };
+            process.ErrorDataReceived += (_, line) => { if (line.Data is not null) { lock (output) { output.AppendLine(line.Data); } } };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+        var meter = new CpuMeter(() => Roots(shop, process.Id), processTag);
+        meter.Start();
+        try
+        {
+            await process.WaitForExitAsync(token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Interrupted: the load generator ends its sale and writes what it has; wait for it.
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await kill!.WaitForExitAsync(CancellationToken.None);
+            }
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw;
+        }
+        var usage = await meter.StopAsync();
+
+        var reportFile = Path.Combine(options.ReportDirectory, "report.json");
+        if (!File.Exists(reportFile))
+        {
+            return new LoadGeneratorRun(process.ExitCode, null, output.ToString());
+        }
+        var cpu = Shares(usage);
+        var result = await ReportWriter.ReadAsync(reportFile, token) with { Cpu = cpu };
+        await ReportWriter.WriteAsync(result, options.ReportDirectory, token);
+        var table = CpuTable(cpu);
+        if (!captureOutput)
+        {
+            Console.WriteLine(table);
+        }
+        return new LoadGeneratorRun(process.ExitCode, result, output.Append(table).ToString());
+    }
+
+    /// <summary>Each group's share of the machine (all cores = 100 %), busiest first, the rest of the machine and idle last.</summary>
+    public static IReadOnlyDictionary<string, double> Shares(CpuUsage usage)
+    {
+        var shares = usage.GroupTicks.Where(g => g.Value > 0).OrderByDescending(g => g.Value)
+            .ToDictionary(g => g.Key, g => Math.Round(usage.Share(g.Key), 1));
+        shares[CpuUsage.RestOfMachine] = Math.Round(usage.Share(CpuUsage.RestOfMachine), 1);
+        shares[CpuUsage.Idle] = Math.Round(usage.Share(CpuUsage.Idle), 1);
+        return shares;
+    }
+
+    private static string CpuTable(IReadOnlyDictionary<string, double> cpu) =>
+        "Where the CPU went (share of the machine, all cores = 100 %): " +
+        string.Join(", ", cpu.Select(g => $"{g.Key} {g.Value.ToString("N1", CultureInfo.InvariantCulture)} %"));
+
+    private static IReadOnlyCollection<ProcessRoot> Roots(BenchShop shop, int loadGenerator) =>
+    [
+        .. shop.ResourceProcesses().Select(resource => new ProcessRoot(resource.Value, ProcessGroups.OfResource(resource.Key))),
+        new(loadGenerator, Group),
+        // By the end of the window the load generator has exited and the runner has reaped it: its time is the runner's reaped time.
+        new(Environment.ProcessId, "bench runner", DescendantGroup: "orchestrator", ReapedGroup: Group),
+    ];
+
+    /// <summary>Shop.LoadTest.dll as its own project built it (with its runtimeconfig), in the runner's configuration.</summary>
+    private static string LoadTestDll()
+    {
+        var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = framework.Parent!.Name;
+        var dll = Path.Combine(Repository.Root, "Shop.LoadTest", "bin", configuration, framework.Name, "Shop.LoadTest.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build Shop.LoadTest first ({dll} is missing).", dll);
+    }
 }
