@@ -45,9 +45,9 @@ public sealed class InfrastructureSettingsTests(ShopFixture fixture)
     [Fact]
     public void RabbitMQ_runs_with_the_scheduler_settings_the_shop_states()
     {
-        // Every Erlang VM of the broker's own (a command-line tool such as rabbitmqctl runs as a node named rabbitmqcli-…,
-        // and a broker a fault test restarted may still be on its way out next to the new one).
-        var brokers = ShopProcesses.Running(shop.DataDirectory).Where(process => process.Contains("beam.smp") && !process.Contains("rabbitmqcli")).ToList();
+        // Every Erlang VM that boots the broker ("-s rabbit boot"): a command-line tool such as rabbitmq-diagnostics runs a
+        // VM of its own for a moment, and a broker a fault test restarted may still be on its way out next to the new one.
+        var brokers = ShopProcesses.Running(shop.DataDirectory).Where(process => process.Contains("beam.smp") && process.Contains(" -s rabbit boot")).ToList();
         Assert.NotEmpty(brokers);
 
         // The emulator lists its own flags with '-' where they were given with '+'.
