@@ -203,6 +203,12 @@ public static class EdgeConfig
     /// <summary>nginx's single-quoted string: only the quote and the backslash need escaping.</summary>
     private static string Quoted(string text) => text.Replace("\\", "\\\\").Replace("'", "\\'");
 
+    /// <summary>Connections one nginx worker holds at once (clients and upstreams together).</summary>
+    public const int WorkerConnections = 65536;
+
+    /// <summary>Connections the kernel queues for the shop's ports before nginx accepts them.</summary>
+    public const int ListenBacklog = 4096;
+
     public static string Generate(EdgeLayout edge)
     {
         var api = new StringBuilder();
@@ -221,8 +227,12 @@ public static class EdgeConfig
             pid {{state}}/nginx.pid;
             error_log stderr warn;
 
+            # A crowd is connections: each waiting browser keeps one open between its polls, and each proxied request
+            # holds a second to an instance. A connection costs a worker about 1 KB; refusing one costs a shopper.
+            worker_rlimit_nofile {{WorkerConnections * 2}};
+
             events {
-                worker_connections 4096;
+                worker_connections {{WorkerConnections}};
             }
 
             http {
@@ -316,8 +326,10 @@ public static class EdgeConfig
                 }
 
                 server {
-                    listen {{edge.HttpPort}};
-                    listen {{edge.HttpsPort}} ssl http2;
+                    # A crowd arrives in bursts: nginx's default queue of 511 unaccepted connections would drop some
+                    # (the browser retries a second later); the kernel's somaxconn caps what is asked for.
+                    listen {{edge.HttpPort}} backlog={{ListenBacklog}};
+                    listen {{edge.HttpsPort}} ssl http2 backlog={{ListenBacklog}};
                     ssl_certificate {{edge.CertificateFile}};
                     ssl_certificate_key {{edge.CertificateKeyFile}};
 

@@ -5,7 +5,7 @@ namespace Shop.LoadTest.Reporting;
 
 /// <summary>
 /// docs/capacity.md from the runs' reports: the peak sale's answer, the waiting-only run's, what 1,000,000 waiting
-/// shoppers need (the waiting run's requests per waiter at the sale run's per-instance rate), and where the CPU went
+/// shoppers need (their joins and the heartbeats at the sale run's per-instance rate), and where the CPU went
 /// in each run when the bench runner measured it. <c>Shop.LoadTest capacity RUN...</c> writes it.
 /// </summary>
 public static class CapacityDocument
@@ -31,13 +31,17 @@ public static class CapacityDocument
         if (sale is not null && waiting is not null)
         {
             var perInstance = sale.Capacity.ApiRequestsPerSecondPerInstance;
-            var perWaiter = waiting.Summary.ApiRequestsPerWaiterPerMinute;
+            var heartbeats = waiting.Capacity.Waiting.HeartbeatsPerSecond;
+            const int crowd = 1_000_000, arrivalMinutes = 10;
+            var joins = crowd / (arrivalMinutes * 60.0);
             md.AppendLine();
             md.AppendLine("## 1,000,000 waiting shoppers");
             md.AppendLine();
-            md.AppendLine(c, $"{perWaiter:N4} requests a minute per waiter reach the services (waiting-only run), {1_000_000 * perWaiter / 60:N1} a second for 1,000,000;");
-            md.AppendLine(c, $"at {perInstance:N1} requests/s per API instance (sale run) that is {CapacityFigures.Show(CapacityFigures.Needed(1_000_000 * perWaiter / 60, perInstance))} API instance(s) for the waiting alone,");
-            md.AppendLine(c, $"and {1_000_000 / waiting.Settings.PollSeconds:N0} queue polls a second for the edge (or a CDN) at one poll every {waiting.Settings.PollSeconds:0.#} s.");
+            md.AppendLine(c, $"Each joins once: arriving over {arrivalMinutes} minutes, {joins:N0} joins a second. Then they wait on the edge's copy of the queue:");
+            md.AppendLine(c, $"{crowd / waiting.Settings.PollSeconds:N0} queue polls a second for the edge (or a CDN) at one poll every {waiting.Settings.PollSeconds:0.#} s, and only the heartbeat window");
+            md.AppendLine(c, $"at the front calls the services ({heartbeats:N1} a second in the waiting-only run, the same for any crowd at that admission rate).");
+            md.AppendLine(c, $"At {perInstance:N1} requests/s per API instance (sale run, a mix of heavier requests than a join) that is {CapacityFigures.Show(CapacityFigures.Needed(joins + heartbeats, perInstance))} API instance(s)");
+            md.AppendLine(c, $"while the crowd arrives and {CapacityFigures.Show(CapacityFigures.Needed(heartbeats, perInstance))} once it waits; the shoppers let in need what the sale run's table says.");
         }
         foreach (var run in runs.Where(r => r.Cpu is { Count: > 0 }))
         {

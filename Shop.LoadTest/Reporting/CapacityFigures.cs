@@ -144,14 +144,33 @@ public sealed record WaitingFigures(
         var polls = run.Samples.Where(s => s.Kind == RequestKind.QueuePoll && s.Status != 0).ToList();
         var peak = polls.Count == 0 ? 0 : polls.GroupBy(s => (int)s.StartedAt / Window).Max(g => g.Count()) / (double)Window;
         var pollsPerMinute = 60 / options.PollSeconds;
+        var heartbeats = Math.Round(HeartbeatRate(options, run), 1);
         var needs = WaitingExamples.Select(waiting => new WaitingNeed(
             waiting,
             Math.Round(waiting * pollsPerMinute / 60),
-            Math.Round(waiting * summary.ApiRequestsPerWaiterPerMinute / 60, 1),
-            CapacityFigures.Needed(waiting * summary.ApiRequestsPerWaiterPerMinute / 60, apiRequestsPerSecondPerInstance))).ToList();
+            heartbeats,
+            CapacityFigures.Needed(heartbeats, apiRequestsPerSecondPerInstance))).ToList();
         return new WaitingFigures(summary.WaitersHeld, Math.Round(pollsPerMinute, 1), Math.Round(peak, 1), summary.StatusLatencyMs.P99,
-            summary.ApiRequestsPerWaiterPerMinute, needs);
+            summary.ApiRequestsPerWaiterPerMinute, needs) { HeartbeatsPerSecond = heartbeats };
     }
+
+    /// <summary>
+    /// Calls to the services per second once everyone has arrived (joins over): only the heartbeat window at the front
+    /// of the queue calls (Abandonment), so this rate is set by the admission rate, not by the crowd's size.
+    /// </summary>
+    private static double HeartbeatRate(LoadTestOptions options, RecordedRun run)
+    {
+        var from = options.ArrivalSeconds;
+        var to = run.SaleEndedAt ?? run.Samples.Select(s => (double)s.StartedAt).DefaultIfEmpty(0).Max();
+        if (to - from < Window)
+        {
+            return 0;
+        }
+        return run.Samples.Count(s => s.Kind == RequestKind.Status && s.Status != 0 && !s.FromEdgeCache && s.StartedAt >= from && s.StartedAt < to) / (to - from);
+    }
+
+    /// <summary>Requests per second reaching the services from waiting shoppers once the joins are over (the heartbeats).</summary>
+    public double HeartbeatsPerSecond { get; init; }
 
     /// <summary>The capacity answer of a <c>--waiting-only</c> run.</summary>
     public string ToMarkdown(LoadTestResult result)
@@ -176,10 +195,12 @@ public sealed record WaitingFigures(
         md.AppendLine();
         md.AppendLine("## What waiting shoppers need");
         md.AppendLine();
-        md.AppendLine(c, $"At one poll every {result.Settings.PollSeconds:0.#} s; polls are answered by the edge (a CDN in production), the services see only the requests per waiter above.");
-        md.AppendLine("API instances are for the waiting alone, at the per-instance rate of the normal run (a waiting-only run does not load the instances).");
+        md.AppendLine(c, $"At one poll every {result.Settings.PollSeconds:0.#} s; polls are answered by the edge (a CDN in production). After its join, a waiting shopper");
+        md.AppendLine(c, $"calls the services only inside the heartbeat window at the front of the queue (at least 200 places, and what the admission rate passes");
+        md.AppendLine(c, $"in 30 s; the README's waiting-room section), so the heartbeats reaching the services ({HeartbeatsPerSecond:N1}/s in this run, once the joins were over)");
+        md.AppendLine("do not grow with the crowd. The joins do: one request per shopper, at the arrival rate, however long they then wait.");
         md.AppendLine();
-        md.AppendLine("| waiting shoppers | queue polls / s at the edge | requests / s reaching the services |");
+        md.AppendLine("| waiting shoppers | queue polls / s at the edge | heartbeats / s reaching the services |");
         md.AppendLine("|---:|---:|---:|");
         foreach (var need in Needs)
         {

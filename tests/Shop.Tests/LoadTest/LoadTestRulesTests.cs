@@ -262,5 +262,27 @@ public sealed class LoadTestRulesTests
         }
     }
 
+    [Fact]
+    public void Heartbeats_reaching_the_services_are_counted_once_everyone_has_arrived_and_do_not_grow_with_the_crowd()
+    {
+        var options = new LoadTestOptions { Shoppers = 500, ArrivalSeconds = 10, PollSeconds = 20, WaitingOnly = true, AdminKey = "k" };
+        // Joins and status calls during the arrival, then 40 heartbeats in the 20 s after it.
+        List<Sample> samples =
+        [
+            .. Enumerable.Range(0, 500).Select(i => new Sample(RequestKind.Join, i / 50f, 5, 200, 0)),
+            .. Enumerable.Range(0, 30).Select(i => new Sample(RequestKind.Status, i / 3f, 5, 200, 0)),
+            .. Enumerable.Range(0, 40).Select(i => new Sample(RequestKind.Status, 10 + i / 2f, 5, 200, 1)),
+            new(RequestKind.Status, 31, 5, 200, 1), // after the sale ended
+        ];
+        var run = new RecordedRun(samples, [], ["api-1", "api-2"], [], [], new Dictionary<string, long>()) { WaiterSeconds = 500 * 20, SaleEndedAt = 30 };
+        var result = LoadTestResult.From(options, DateTimeOffset.UtcNow, run, [], new Dictionary<int, int>(), new Dictionary<int, int?>(),
+            new LoadTestCounters { Arrived = 500, WaitingPeak = 500 }, 30, new LoadGenerator(1, 500, 1, 1024));
+
+        var waiting = result.Capacity.Waiting;
+        Assert.Equal(2.0, waiting.HeartbeatsPerSecond);
+        Assert.All(waiting.Needs, need => Assert.Equal(2.0, need.ApiRequestsPerSecond));
+        Assert.Equal(50_000, waiting.Needs.Single(n => n.Waiting == 1_000_000).EdgePollsPerSecond);
+    }
+
     private const string LoadGeneratorCpu = "load generator";
 }
