@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -25,6 +26,7 @@ public sealed class ClientAddresses : IDisposable
 
     public ClientAddresses(Uri target, AddressPlan plan, int crowdConnections)
     {
+        Sockets = SocketBudget.ForThisProcess(crowdConnections);
         this.target = target;
         this.plan = plan;
         scheme = target.Scheme;
@@ -49,6 +51,9 @@ public sealed class ClientAddresses : IDisposable
             ConnectCallback = (_, cancellationToken) => ConnectAsync(loopback ? IPAddress.Loopback : null, target, cancellationToken),
         }, disposeHandler: true) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(30) };
     }
+
+    /// <summary>How many of the browsers' requests may be under way at once: each holds a socket, a file of this process.</summary>
+    public SocketBudget Sockets { get; }
 
     /// <summary>Every shopper's own connections; address a request with <see cref="For"/>.</summary>
     public HttpClient Browsers { get; }
@@ -113,5 +118,64 @@ public sealed class ClientAddresses : IDisposable
     {
         Browsers.Dispose();
         Crowd.Dispose();
+        Sockets.Dispose();
+    }
+}
+
+/// <summary>
+/// The browsers' requests under way at once, kept below this process's open-file limit. A crowd arriving faster
+/// than the shop answers would otherwise open a socket per waiting request until the limit, and the runtime then
+/// fails far from the cause (the first 250,000-shopper run ended in "Out of memory." at 20,000 open files).
+/// </summary>
+public sealed class SocketBudget(int sockets) : IDisposable
+{
+    private readonly SemaphoreSlim free = new(sockets, sockets);
+
+    public int Sockets { get; } = sockets;
+
+    /// <summary>The open-file limit less the crowd's connections and a margin for everything else the process opens.</summary>
+    public static SocketBudget ForThisProcess(int crowdConnections) => new(Math.Max(256, OpenFileLimit() - crowdConnections - 1024));
+
+    /// <summary>Waits for a socket; the wait, when there was one, is recorded as the generator's own queueing.</summary>
+    public async Task<IDisposable> TakeAsync(Recorder recorder, CancellationToken cancellationToken)
+    {
+        if (!free.Wait(0, CancellationToken.None))
+        {
+            var waited = Stopwatch.StartNew();
+            await free.WaitAsync(cancellationToken);
+            recorder.ClientQueued(waited.Elapsed.TotalMilliseconds);
+        }
+        return new Taken(free);
+    }
+
+    /// <summary>The soft RLIMIT_NOFILE from /proc/self/limits; 65,536 where that cannot be read.</summary>
+    public static int OpenFileLimit()
+    {
+        const int unknown = 65_536;
+        try
+        {
+            var line = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+            var soft = line?["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+            return int.TryParse(soft, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) ? limit : unknown;
+        }
+        catch (IOException)
+        {
+            return unknown;
+        }
+    }
+
+    public void Dispose() => free.Dispose();
+
+    private sealed class Taken(SemaphoreSlim free) : IDisposable
+    {
+        private int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                free.Release();
+            }
+        }
     }
 }

@@ -307,6 +307,9 @@ public sealed partial class Shopper(int number, ClientAddresses clients, LoadTes
         {
             request.Headers.Add(extra.Name, extra.Value);
         }
+        // A browser's own request needs a socket of this process; when they are all in use it waits here, counted
+        // apart as the generator's queueing (Recorder.ClientQueued), never as the shop's latency.
+        using var socket = waiting ? null : await clients.Sockets.TakeAsync(recorder, cancellationToken);
         var startedAt = recorder.Now;
         var watch = Stopwatch.StartNew();
         try

@@ -51,6 +51,10 @@ public static class Extensions
             options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
 
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(ConfigureKestrel);
+        // A burst of new connections (the edge opening more upstream connections at a sale's first minute) waits in
+        // the kernel's queue until accepted; with Kestrel's 512 it overflowed while the instance paused for a moment,
+        // and the edge saw a connect time out. The kernel's somaxconn caps what is asked for.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(sockets => sockets.Backlog = ListenBacklog);
 
         builder.Services.AddOptions<ServiceIdentityOptions>()
             .Bind(builder.Configuration.GetSection(ServiceIdentityOptions.SectionName))
@@ -74,6 +78,9 @@ public static class Extensions
 
         return builder;
     }
+
+    /// <summary>Connections the kernel queues for a service's port before Kestrel accepts them.</summary>
+    public const int ListenBacklog = 4096;
 
     /// <summary>The largest request body any service accepts; the edge's <c>client_max_body_size</c> is the same.</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;

@@ -310,7 +310,9 @@ public static class EdgeConfig
                 }
 
                 upstream api {
-            {{api}}        keepalive 64;
+            {{api}}        # Idle connections each worker keeps for reuse: enough that a burst reuses them instead of opening new
+                    # ones, each a connect the instance must accept.
+                    keepalive 256;
                     # Shorter than Kestrel's KeepAliveTimeout (ServiceDefaults), so the edge, not the service, closes an
                     # idle connection: never a request sent on a connection the other side is closing.
                     keepalive_timeout 60s;

@@ -284,5 +284,23 @@ public sealed class LoadTestRulesTests
         Assert.Equal(50_000, waiting.Needs.Single(n => n.Waiting == 1_000_000).EdgePollsPerSecond);
     }
 
+    [Fact]
+    public async Task A_request_beyond_the_socket_budget_waits_for_a_socket_and_the_wait_is_the_generators_own_queueing()
+    {
+        using var budget = new SocketBudget(1);
+        var recorder = new Recorder();
+        var first = await budget.TakeAsync(recorder, CancellationToken.None);
+        var second = budget.TakeAsync(recorder, CancellationToken.None);
+        await Task.Delay(50);
+        Assert.False(second.IsCompleted);
+        Assert.Empty(recorder.Snapshot().ClientQueueMs);
+
+        first.Dispose();
+        first.Dispose(); // twice is once
+        (await second).Dispose();
+        Assert.Single(recorder.Snapshot().ClientQueueMs);
+        Assert.True(SocketBudget.OpenFileLimit() > 0);
+    }
+
     private const string LoadGeneratorCpu = "load generator";
 }
