@@ -18,6 +18,8 @@ namespace Shop.LoadTest;
 public sealed class ClientAddresses : IDisposable
 {
     public const int MaxConnectionsPerBrowser = 6;
+    // Linux's IP_BIND_ADDRESS_NO_PORT (linux/in.h), at level SOL_IP.
+    private const int SolIp = 0, IpBindAddressNoPort = 24;
     private const string ShopperHostSuffix = ".shopper";
 
     private readonly Uri target;
@@ -41,6 +43,15 @@ public sealed class ClientAddresses : IDisposable
             ConnectCallback = (context, cancellationToken) =>
                 ConnectAsync(loopback ? Address(plan.AddressOf(ShopperOf(context.DnsEndPoint.Host))) : null, target, cancellationToken),
         }, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(30) };
+        Joins = new HttpClient(new SocketsHttpHandler
+        {
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            ConnectCallback = (context, cancellationToken) =>
+                ConnectAsync(loopback && context.InitialRequestMessage.Options.TryGetValue(ShopperOption, out var shopper) ? Address(plan.AddressOf(shopper)) : null,
+                    target, cancellationToken),
+        }, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(30) };
         Crowd = new HttpClient(new SocketsHttpHandler
         {
             UseCookies = false,
@@ -57,6 +68,18 @@ public sealed class ClientAddresses : IDisposable
 
     /// <summary>Every shopper's own connections; address a request with <see cref="For"/>.</summary>
     public HttpClient Browsers { get; }
+
+    /// <summary>
+    /// Joins: each on a connection of its own from its shopper's address (<see cref="ForShopper"/>), closed after the
+    /// answer (a join sends Connection: close), so no connection is ever shared and no shopper needs a pool of its own:
+    /// 250,000 joining shoppers would otherwise leave 250,000 pools behind.
+    /// </summary>
+    public HttpClient Joins { get; }
+
+    /// <summary>Marks <paramref name="request"/> as <paramref name="shopper"/>'s, for <see cref="Joins"/>' choice of address.</summary>
+    public static void ForShopper(HttpRequestMessage request, int shopper) => request.Options.Set(ShopperOption, shopper);
+
+    private static readonly HttpRequestOptionsKey<int> ShopperOption = new("shop.loadtest.shopper");
 
     /// <summary>The waiting crowd's shared connections to the edge, for the cacheable queue resource.</summary>
     public HttpClient Crowd { get; }
@@ -97,6 +120,9 @@ public sealed class ClientAddresses : IDisposable
         {
             if (source is not null)
             {
+                // The port is chosen at connect, by the whole 4-tuple: bind() choosing it alone searches the ports in
+                // use, and with a crowd's closed connections in TIME_WAIT that search took a core of its own.
+                socket.SetRawSocketOption(SolIp, IpBindAddressNoPort, BitConverter.GetBytes(1));
                 socket.Bind(new IPEndPoint(source, 0));
                 // "localhost" may resolve to ::1 first, which a 127.x.y.z socket cannot reach.
                 await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, target.Port), cancellationToken);
@@ -117,6 +143,7 @@ public sealed class ClientAddresses : IDisposable
     public void Dispose()
     {
         Browsers.Dispose();
+        Joins.Dispose();
         Crowd.Dispose();
         Sockets.Dispose();
     }

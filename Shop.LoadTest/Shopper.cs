@@ -290,14 +290,15 @@ public sealed partial class Shopper(int number, ClientAddresses clients, LoadTes
         RequestKind kind, HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
         (string Name, string Value)? header = null, bool joining = false, bool waiting = false)
     {
-        using var request = new HttpRequestMessage(method, waiting ? new Uri(clients.Target, path) : clients.For(number, path)) { Content = content };
-        if (!waiting)
+        using var request = new HttpRequestMessage(method, waiting || joining ? new Uri(clients.Target, path) : clients.For(number, path)) { Content = content };
+        if (!waiting && !joining)
         {
             request.Headers.Host = clients.Host;
         }
         if (joining)
         {
             request.Headers.ConnectionClose = true;
+            ClientAddresses.ForShopper(request, number);
         }
         if (cookies.Header is { } cookieHeader)
         {
@@ -314,7 +315,7 @@ public sealed partial class Shopper(int number, ClientAddresses clients, LoadTes
         var watch = Stopwatch.StartNew();
         try
         {
-            var response = await (waiting ? clients.Crowd : clients.Browsers).SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            var response = await (waiting ? clients.Crowd : joining ? clients.Joins : clients.Browsers).SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
             recorder.Record(kind, startedAt, watch.Elapsed.TotalMilliseconds, (int)response.StatusCode,
                 response.Headers.TryGetValues("X-Served-By", out var servedBy) ? servedBy.FirstOrDefault() : null);
             if (response.Headers.TryGetValues("Set-Cookie", out var setCookies))
