@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using Microsoft.EntityFrameworkCore;
 using Shop.Api.Catalog;
 using Shop.Api.Platform;
@@ -106,7 +107,7 @@ public static class AdminSalesApi
             return TypedResults.Ok(new SaleStats(counts.Joined, counts.Waiting, counts.Admitted, counts.Active, counts.Abandoned,
                 sale.AdmissionsPerMinute, sale.Paused ? 0 : Math.Round(sale.AdmissionsPerMinute * factor, 1), sale.Paused, await pacing.ReadAsync()));
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Statistics unavailable",
                 detail: "The waiting room's store (Redis) is not answering; its figures live there. Try again shortly.");

@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using Microsoft.Extensions.Caching.Hybrid;
 using Shop.Messaging;
 using StackExchange.Redis;
@@ -38,7 +39,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
             {
                 await cache.RemoveByTagAsync(tag, cancellationToken);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (RedisFailure.Is(e))
             {
                 logger.LogWarning(e, "Could not record the invalidation of catalog tag {Tag} in Redis", tag);
             }
@@ -47,7 +48,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
         {
             await redis.GetSubscriber().PublishAsync(Channel, CatalogChanges.Message(tags));
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             // Other instances then keep their copy until it expires (at most the configured cache lifetime).
             logger.LogWarning(e, "Could not broadcast catalog invalidation of {Tags}", tags);
@@ -102,7 +103,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
         {
             await redis.GetSubscriber().UnsubscribeAsync(Channel, OnMessage);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             logger.LogDebug(e, "Redis is down or too slow to end the subscription; it ends with the connection");
         }
@@ -117,7 +118,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
             await probeReturned.Task.WaitAsync(TimeSpan.FromSeconds(2), stoppingToken);
             return true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             // Redis down (publish failed) or the subscription is lost (no echo): subscribe again either way.
             logger.LogWarning("Catalog invalidation subscription did not answer its probe; subscribing again");
@@ -139,7 +140,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
             await subscriber.SubscribeAsync(Channel, OnMessage);
             return true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             logger.LogWarning(e, "Could not subscribe to catalog invalidations; other instances' updates are missed until Redis is back");
             return false;
@@ -157,7 +158,7 @@ public sealed class CatalogInvalidation(IConnectionMultiplexer redis, HybridCach
         {
             await cache.RemoveByTagAsync("*"); // HybridCache's reserved tag for every entry
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             logger.LogWarning(e, "Could not record dropping every catalog entry in Redis");
         }

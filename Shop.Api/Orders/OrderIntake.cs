@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -123,7 +124,7 @@ public sealed class OrderIntake(ShopDbContext db, OrderPublisher publisher, Wait
         {
             await waitingRoom.EndSessionAsync(admission.Sale, admission.Claims.Position);
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
+        catch (Exception e) when (RedisFailure.Is(e) || e is TaskCanceledException)
         {
             if (SessionNotEnded.ShouldWarn(out var suppressed))
             {

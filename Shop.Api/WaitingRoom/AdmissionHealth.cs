@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using Microsoft.EntityFrameworkCore;
 using Shop.Data;
 using Shop.Data.Orders;
@@ -89,7 +90,7 @@ public sealed class AdmissionHealth(IConnection rabbit, IServiceScopeFactory sco
                 .Select(g => Signal(g.Key, ExperienceReport.Sum(g.Select(i => i.Report))))
                 .OrderBy(s => s.Service, StringComparer.Ordinal)];
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             logger.LogDebug(e, "Could not read the services' request windows");
             return [];

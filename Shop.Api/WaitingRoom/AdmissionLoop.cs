@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using Microsoft.Extensions.Options;
 using Shop.Data.Sales;
 using Shop.ServiceDefaults.Logging;
@@ -77,7 +78,7 @@ public sealed class AdmissionLoop(
                 }
             }
             // The loop must outlive any failure: a dead background service would stop the whole API instance.
-            catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when ((RedisFailure.Is(e) || e is TaskCanceledException) && !stoppingToken.IsCancellationRequested)
             {
                 logger.LogDebug(e, "Admission tick skipped: Redis did not answer");
             }
@@ -111,7 +112,7 @@ public sealed class AdmissionLoop(
         {
             await PaceAsync(cancellationToken);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (RedisFailure.Is(e) && !cancellationToken.IsCancellationRequested)
         {
             logger.LogDebug(e, "Pacing check skipped: Redis did not answer");
         }

@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using Microsoft.EntityFrameworkCore;
 using Shop.Data;
 using Shop.Data.Sales;
@@ -80,7 +81,7 @@ public sealed class SaleDirectory(IServiceScopeFactory scopes, WaitingRoomStore 
         {
             await store.ForgetSaleAsync(saleId, endedAt);
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             // The keys then go an hour after the sale's planned end, as every write set them to.
             logger.LogWarning(e, "Could not shorten the life of ended sale {SaleId}'s waiting-room keys", saleId);

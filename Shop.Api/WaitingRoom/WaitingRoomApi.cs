@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using System.Net;
 using Microsoft.Extensions.Options;
 using Shop.Data;
@@ -107,7 +108,7 @@ public static class WaitingRoomApi
         {
             await service.LeaveAsync(WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket), db, cancellationToken);
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
+        catch (Exception e) when (RedisFailure.Is(e) || e is TaskCanceledException)
         {
             // Orders already refuse the admission (Postgres holds the leave), but the queue has not heard of it: the shopper
             // keeps the cookies and tries again, which is safe, rather than be told it is done while status still admits them.

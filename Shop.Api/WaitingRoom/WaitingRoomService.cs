@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -78,7 +79,7 @@ public sealed class WaitingRoomService(
                     return new InLine(await JoinedAsync(sale, new QueueTicket(sale.Id, ticketId, 0, now), now));
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
+        catch (Exception e) when (RedisFailure.Is(e) || e is TaskCanceledException)
         {
             throw new WaitingRoomUnavailableException("the waiting room's store (Redis) did not answer");
         }
@@ -101,7 +102,7 @@ public sealed class WaitingRoomService(
         {
             snapshot = await view.SnapshotAsync(sale);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
+        catch (Exception e) when (RedisFailure.Is(e) || e is TaskCanceledException)
         {
             if (!open)
             {
@@ -134,7 +135,7 @@ public sealed class WaitingRoomService(
         {
             return await StatusAsync(sale, ticket, now, ticketPass);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
+        catch (Exception e) when (RedisFailure.Is(e) || e is TaskCanceledException)
         {
             throw new WaitingRoomUnavailableException("the waiting room's store (Redis) did not answer");
         }

@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using System.Threading.Channels;
 using Shop.Messaging;
 using Shop.OrderWorker.Orders;
@@ -83,7 +84,7 @@ public sealed class StockAnnouncer(IConnectionMultiplexer redis, ILogger<StockAn
             }
             return true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             lock (gate)
             {

@@ -43,7 +43,7 @@ public sealed class RedisTolerance
     }
 
     /// <summary>A failure that says something about Redis's health (not a script's own error).</summary>
-    public static bool IsUnavailable(Exception e) => e is RedisConnectionException or RedisTimeoutException or TimeoutException;
+    public static bool IsUnavailable(Exception e) => RedisFailure.IsUnavailable(e);
 
     /// <summary>
     /// Runs <paramref name="call"/> and records how it went; while Redis is marked down (between probes) it is not

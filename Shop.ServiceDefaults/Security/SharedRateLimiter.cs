@@ -43,7 +43,7 @@ public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<Shar
                 [$"ratelimit:{name}:{partition}"], [(long)limit.Window.TotalMilliseconds, limit.PermitLimit]));
             return waitMs > 0 ? TimeSpan.FromMilliseconds(waitMs) : null;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             WarnUnchecked(name, e);
             return null;

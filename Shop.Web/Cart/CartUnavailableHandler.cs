@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Redis;
 using Microsoft.AspNetCore.Diagnostics;
 using Shop.ServiceDefaults.Logging;
 using Shop.Web.Platform;
@@ -35,5 +36,5 @@ public sealed class CartUnavailableHandler(ILogger<CartUnavailableHandler> logge
     }
 
     private static bool IsCartStoreFailure(Exception e) =>
-        e is RedisException or RedisTimeoutException || e.InnerException is { } inner && IsCartStoreFailure(inner);
+        RedisFailure.Is(e) || e.InnerException is { } inner && IsCartStoreFailure(inner);
 }

@@ -105,7 +105,7 @@ public sealed class WaitingRoomGate(RequestDelegate next, IConnectionMultiplexer
         {
             return !await tolerance.RunAsync(() => redis.GetDatabase().SetContainsAsync(WaitingRoomKeys.Ended(saleId), admission.Position));
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             // Also while Redis is marked down (RedisTolerance): no page waits out a timeout for this check.
             // Without Redis the signature is all there is to check; orders are still refused in Postgres.
