@@ -103,9 +103,11 @@ public static class AdminSalesApi
         try
         {
             var counts = await store.CountsAsync(sale, clock.GetUtcNow());
-            var factor = await store.RateFactorAsync();
+            var ramp = await store.RampAsync(sale);
+            var factor = AdmissionRamp.Factor(sale.AdmissionsPerMinute, await store.RateFactorAsync(), ramp);
             return TypedResults.Ok(new SaleStats(counts.Joined, counts.Waiting, counts.Admitted, counts.Active, counts.Abandoned,
-                sale.AdmissionsPerMinute, sale.Paused ? 0 : Math.Round(sale.AdmissionsPerMinute * factor, 1), sale.Paused, await pacing.ReadAsync()));
+                sale.AdmissionsPerMinute, sale.Paused ? 0 : Math.Round(sale.AdmissionsPerMinute * factor, 1), sale.Paused, await pacing.ReadAsync(),
+                ramp < sale.AdmissionsPerMinute ? ramp : null));
         }
         catch (Exception e) when (RedisFailure.Is(e))
         {

@@ -27,6 +27,11 @@ public sealed class AdmissionLoop(
     private bool leading;
     private DateTimeOffset nextHealthCheck;
     private Task checking = Task.CompletedTask;
+    // Each admitting sale's slow-start rate (AdmissionRamp), per minute; null once paused, so a resume starts slowly again.
+    private readonly Dictionary<string, double?> ramps = [];
+    // Health checks run beside the ticks; the ticks advance the ramps once per finished check, so only they touch ramps.
+    private int checksDone, checksApplied;
+    private volatile bool lastCheckHealthy;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -50,6 +55,7 @@ public sealed class AdmissionLoop(
                     factor = await store.RateFactorAsync();
                     var previous = await pacing.ReadAsync();
                     (reason, changedAt) = previous is null ? (PacingReasons.None, clock.GetUtcNow()) : (previous.Reason, previous.ChangedAt);
+                    ramps.Clear();
                     leading = true;
                 }
                 var now = clock.GetUtcNow();
@@ -60,6 +66,7 @@ public sealed class AdmissionLoop(
                     nextHealthCheck = now + HealthInterval;
                 }
                 var live = sales.All.Where(s => s.IsLive(now)).ToList();
+                await RampAsync(live, settings);
                 foreach (var sale in live.Where(s => !s.Paused))
                 {
                     await TickAsync(sale, now, settings);
@@ -70,7 +77,7 @@ public sealed class AdmissionLoop(
                     foreach (var sale in live)
                     {
                         var counts = await store.CountsAsync(sale, now);
-                        view.Add((sale.Id, counts, sale.Paused ? 0 : sale.AdmissionsPerMinute * factor, reason));
+                        view.Add((sale.Id, counts, sale.Paused ? 0 : RateOf(sale), reason));
                         funnel.RecordCounts(sale.Id, counts, now);
                     }
                     metrics.LeaderView(view);
@@ -98,12 +105,54 @@ public sealed class AdmissionLoop(
         {
             await store.DrawAsync(sale, now);
         }
-        var tick = await store.AdmitAsync(sale, now, sale.AdmissionsPerMinute * factor,
+        var tick = await store.AdmitAsync(sale, now, RateOf(sale),
             catchUp: TimeSpan.FromTicks(Math.Max(settings.AdmissionTick.Ticks * 3, TimeSpan.FromMilliseconds(250).Ticks)),
             staleBefore: now.AddSeconds(-sale.AbandonAfterSeconds), maxPerTick: 1000,
             maxSkipsPerTick: Abandonment.SkipsPerTick(sale, settings.AdmissionTick));
         metrics.Ticked(sale.Id, tick);
         funnel.RecordAdmissions(sale.Id, tick);
+    }
+
+    /// <summary>The sale's admissions per minute now: its rate, times the shop-wide pacing factor, capped by its ramp.</summary>
+    private double RateOf(Sale sale) =>
+        sale.AdmissionsPerMinute * AdmissionRamp.Factor(sale.AdmissionsPerMinute, factor, ramps.GetValueOrDefault(sale.Id));
+
+    /// <summary>Starts the ramp of a sale that begins admitting, forgets that of a paused one, and advances all once per health check.</summary>
+    private async Task RampAsync(IReadOnlyList<Sale> live, WaitingRoomOptions settings)
+    {
+        var check = Volatile.Read(ref checksDone);
+        var advance = check != checksApplied;
+        checksApplied = check;
+        foreach (var sale in live)
+        {
+            var known = ramps.TryGetValue(sale.Id, out var ramp);
+            if (sale.Paused)
+            {
+                if (!known || ramp is not null)
+                {
+                    ramps[sale.Id] = null;
+                    await store.SetRampAsync(sale, null);
+                }
+                continue;
+            }
+            var next = (known, ramp) switch
+            {
+                (true, { } r) when advance => AdmissionRamp.Next(r, sale.AdmissionsPerMinute, lastCheckHealthy, settings),
+                (true, { } r) => r,
+                // A sale this leader has not seen admitting: an earlier leader's ramp carries on; without one it starts.
+                (false, _) => await store.RampAsync(sale) ?? AdmissionRamp.Start(sale.AdmissionsPerMinute, settings),
+                _ => AdmissionRamp.Start(sale.AdmissionsPerMinute, settings),
+            };
+            if (next != ramp)
+            {
+                ramps[sale.Id] = next;
+                await store.SetRampAsync(sale, next);
+            }
+        }
+        foreach (var gone in ramps.Keys.Where(id => live.All(s => s.Id != id)).ToList())
+        {
+            ramps.Remove(gone);
+        }
     }
 
     private async Task CheckHealthAsync(CancellationToken cancellationToken)
@@ -141,6 +190,8 @@ public sealed class AdmissionLoop(
             changedAt = now;
         }
         (factor, reason) = (next, why);
+        lastCheckHealthy = why == PacingReasons.None;
+        Interlocked.Increment(ref checksDone);
         await store.SetHealthAsync(factor, signals.Backlog, signals.LagSeconds);
         var state = new PacingState(factor, reason, changedAt, now, signals);
         await pacing.SaveAsync(state);

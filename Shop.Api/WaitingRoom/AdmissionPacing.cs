@@ -53,3 +53,25 @@ public static class AdmissionPacing
         return signals.LagSeconds > options.LagThreshold.TotalSeconds ? PacingReasons.Lag : PacingReasons.None;
     }
 }
+
+/// <summary>
+/// Slow start: a sale that begins admitting (or resumes after a pause) does not open at its configured rate, which is
+/// only an upper bound the shop may not sustain. It starts at <see cref="WaitingRoomOptions.RampStartPerMinute"/> and
+/// doubles at each health check while nothing is over its threshold, until it reaches the sale's rate; a check with
+/// something over its threshold halves it. The shop's capacity is found in seconds, before a crowd of admitted
+/// shoppers has piled up behind signals that only report a request once it is answered.
+/// </summary>
+public static class AdmissionRamp
+{
+    /// <summary>Where a sale's ramp starts (per minute): never above the sale's own rate.</summary>
+    public static double Start(int admissionsPerMinute, WaitingRoomOptions options) => Math.Min(admissionsPerMinute, options.RampStartPerMinute);
+
+    /// <summary>The ramp after a health check; at the sale's rate it has nothing more to do.</summary>
+    public static double Next(double ramp, int admissionsPerMinute, bool healthy, WaitingRoomOptions options) => healthy
+        ? Math.Min(admissionsPerMinute, ramp * 2)
+        : Math.Max(Math.Min(Start(admissionsPerMinute, options), admissionsPerMinute * options.MinimumRateFactor), ramp / 2);
+
+    /// <summary>The share of the sale's rate admitted now: the shop-wide pacing factor, capped by the sale's ramp (null: none).</summary>
+    public static double Factor(int admissionsPerMinute, double pacingFactor, double? ramp) =>
+        ramp is { } r && admissionsPerMinute > 0 ? Math.Min(pacingFactor, r / admissionsPerMinute) : pacingFactor;
+}

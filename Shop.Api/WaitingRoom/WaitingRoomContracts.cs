@@ -81,11 +81,13 @@ public sealed record SaleResponse(
 
 /// <summary>
 /// A sale's figures. <c>EffectiveAdmissionsPerMinute</c> is the pace now; <c>Pacing</c> says why it is below the sale's
-/// rate (its reason, since when, and the signals of the last check), null until an admission leader has checked once.
+/// rate (its reason, since when, and the signals of the last check), null until an admission leader has checked once;
+/// <c>SlowStartAdmissionsPerMinute</c> is the sale's slow-start cap while it ramps up (<see cref="AdmissionRamp"/>),
+/// null once it has reached the sale's rate or before the sale admits.
 /// </summary>
 public sealed record SaleStats(
     long Joined, long Waiting, long Admitted, long Active, long Abandoned, int AdmissionsPerMinute, double EffectiveAdmissionsPerMinute, bool Paused,
-    PacingState? Pacing);
+    PacingState? Pacing, double? SlowStartAdmissionsPerMinute = null);
 
 /// <summary>The waiting room cannot take new shoppers (Redis is down and the sale's policy is Closed).</summary>
 public sealed class WaitingRoomUnavailableException(string message) : Exception(message);

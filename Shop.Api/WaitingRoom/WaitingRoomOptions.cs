@@ -55,6 +55,13 @@ public sealed class WaitingRoomOptions
     [Range(1, 1_000_000)]
     public int MinimumRequests { get; set; } = 20;
 
+    /// <summary>
+    /// Admissions per minute a sale starts at when it begins admitting or resumes (slow start, <see cref="AdmissionRamp"/>);
+    /// it doubles every health check while the shop is healthy, up to the sale's rate.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public double RampStartPerMinute { get; set; } = 600;
+
     /// <summary>Share of the configured rate given back at each health check (every 2 s) while nothing is over its threshold.</summary>
     [Range(0.01, 1.0)]
     public double RecoveryStep { get; set; } = 0.1;

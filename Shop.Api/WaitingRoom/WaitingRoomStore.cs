@@ -129,10 +129,20 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         var batch = Db.CreateBatch();
         var values = batch.StringGetAsync([keys.Counter, keys.Serving, keys.DrawDone]);
         var factor = batch.HashGetAsync(HealthKey, "factor");
+        var ramp = batch.StringGetAsync(keys.Ramp);
         batch.Execute();
         var v = await values;
-        return new Snapshot((long?)v[0] ?? 0, (long?)v[1] ?? 0, v[2].HasValue, (double?)await factor ?? 1.0);
+        return new Snapshot((long?)v[0] ?? 0, (long?)v[1] ?? 0, v[2].HasValue,
+            AdmissionRamp.Factor(sale.AdmissionsPerMinute, (double?)await factor ?? 1.0, (double?)await ramp));
     }
+
+    /// <summary>The sale's slow-start rate (admissions per minute), or null while it has none (not yet admitting, or paused).</summary>
+    public async Task<double?> RampAsync(Sale sale) => (double?)await Db.StringGetAsync(new SaleKeys(sale.Id).Ramp);
+
+    /// <summary>Sets the sale's slow-start rate (null: forget it, so admission starts slowly again), kept as long as the sale's other keys.</summary>
+    public Task SetRampAsync(Sale sale, double? perMinute) => perMinute is { } rate
+        ? Db.StringSetAsync(new SaleKeys(sale.Id).Ramp, rate, expiry: sale.EndsAt + KeptAfterEnd - DateTimeOffset.UtcNow)
+        : Db.KeyDeleteAsync(new SaleKeys(sale.Id).Ramp);
 
     /// <summary>Records when waiters last asked for their status, for many at once (instances buffer them).</summary>
     public Task TouchAsync(Sale sale, IReadOnlyCollection<KeyValuePair<long, long>> lastSeenMs) =>
@@ -282,6 +292,7 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         public RedisKey Drawn => Prefix + "drawn";
         public RedisKey DrawDone => Prefix + "drawn-flag";
         public RedisKey Ended => WaitingRoomKeys.Ended(SaleId);
-        public RedisKey[] All => [Counter, Serving, Joined, Seen, Admitted, Skipped, Active, Next, PreQueue, Drawn, DrawDone, Ended];
+        public RedisKey Ramp => Prefix + "ramp";
+        public RedisKey[] All => [Counter, Serving, Joined, Seen, Admitted, Skipped, Active, Next, PreQueue, Drawn, DrawDone, Ended, Ramp];
     }
 }

@@ -104,4 +104,34 @@ public sealed class AdmissionPacingTests
         options.LatencyThreshold = TimeSpan.FromSeconds(1);
         Assert.True(Validator.TryValidateObject(options, new ValidationContext(options), [], validateAllProperties: true));
     }
+
+    [Fact]
+    public void A_sale_starts_admitting_slowly_and_doubles_while_healthy_up_to_its_rate()
+    {
+        var options = new WaitingRoomOptions { RampStartPerMinute = 600, MinimumRateFactor = 0.1 };
+        var ramp = AdmissionRamp.Start(30_000, options);
+        var steps = new List<double> { ramp };
+        while (ramp < 30_000)
+        {
+            steps.Add(ramp = AdmissionRamp.Next(ramp, 30_000, healthy: true, options));
+        }
+        Assert.Equal([600, 1200, 2400, 4800, 9600, 19200, 30000], steps);
+        Assert.Equal(30_000, AdmissionRamp.Next(30_000, 30_000, healthy: true, options));
+
+        // A sale slower than the start has nothing to ramp.
+        Assert.Equal(300, AdmissionRamp.Start(300, options));
+    }
+
+    [Fact]
+    public void Trouble_halves_the_ramp_down_to_a_floor_and_the_pacing_factor_still_applies_beside_it()
+    {
+        var options = new WaitingRoomOptions { RampStartPerMinute = 600, MinimumRateFactor = 0.1 };
+        Assert.Equal(2400, AdmissionRamp.Next(4800, 30_000, healthy: false, options));
+        Assert.Equal(600, AdmissionRamp.Next(600, 30_000, healthy: false, options)); // never below where it starts
+        Assert.Equal(100, AdmissionRamp.Next(150, 1000, healthy: false, options)); // nor below the pacing floor of a slow sale
+
+        Assert.Equal(0.02, AdmissionRamp.Factor(30_000, pacingFactor: 1.0, ramp: 600));
+        Assert.Equal(0.01, AdmissionRamp.Factor(30_000, pacingFactor: 0.01, ramp: 600));
+        Assert.Equal(0.5, AdmissionRamp.Factor(30_000, pacingFactor: 0.5, ramp: null));
+    }
 }

@@ -100,6 +100,39 @@ public sealed class ExperiencePacingTests(ShopFixture fixture)
     }
 
     [Fact]
+    public async Task A_sale_opens_with_a_slow_start_that_doubles_to_its_rate_and_a_resume_starts_slowly_again()
+    {
+        const int fast = 30_000; // far above the shop's slow start (600/min): 600, 1,200, 2,400 … 30,000 at 2-s checks
+        var saleId = SaleTraffic.NewSaleId();
+        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: fast));
+        try
+        {
+            var ramps = new SortedSet<double>();
+            await Poll.UntilAsync(async () =>
+            {
+                var stats = await StatsAsync(saleId);
+                if (stats.SlowStartAdmissionsPerMinute is { } ramp)
+                {
+                    ramps.Add(ramp);
+                    Assert.True(stats.EffectiveAdmissionsPerMinute <= ramp, $"admitted at {stats.EffectiveAdmissionsPerMinute}/min above its slow start {ramp}/min");
+                }
+                return stats is { SlowStartAdmissionsPerMinute: null, EffectiveAdmissionsPerMinute: fast };
+            }, "the sale to ramp up to its rate", TimeSpan.FromMinutes(2));
+            Assert.True(ramps.Count >= 3 && ramps.Min < fast / 4, $"No slow start to see: {string.Join(", ", ramps)}");
+
+            await sales.PauseAsync(saleId, true);
+            await Task.Delay(TimeSpan.FromSeconds(1)); // at least one admission tick sees the pause
+            await sales.PauseAsync(saleId, false);
+            await Poll.UntilAsync(async () => (await StatsAsync(saleId)).SlowStartAdmissionsPerMinute is < fast / 4,
+                "a resumed sale to start slowly again");
+        }
+        finally
+        {
+            await sales.EndSaleAsync(saleId);
+        }
+    }
+
+    [Fact]
     public async Task Catalog_reads_count_as_the_admitted_shoppers_experience_probes_and_waiting_room_calls_do_not()
     {
         using var api = sales.Instance(0);
