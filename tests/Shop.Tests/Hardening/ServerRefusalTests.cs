@@ -79,7 +79,8 @@ public sealed class ServerRefusalTests(ShopFixture fixture)
         {
             try
             {
-                await stream.WriteAsync("a"u8.ToArray(), timeout.Token);
+                // A space: still the start of a valid JSON or form body, so only its pace can be refused.
+                await stream.WriteAsync(" "u8.ToArray(), timeout.Token);
             }
             catch (IOException)
             {
