@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
 using Shop.ServiceDefaults.Endpoints;
 using Shop.Tests.Infrastructure;
 
@@ -65,105 +63,20 @@ public sealed class ServerRefusalTests(ShopFixture fixture)
         Assert.True(answer.Status == 431, $"{service} {path}: {answer}");
     }
 
-    /// <summary>Sends <paramref name="head"/>, then (trickling) one body byte a second, and reads the answer until it is complete.</summary>
     private async Task<RawAnswer> RawAnswerAsync(string service, string head, bool trickle)
     {
-        var address = ShopService.For(shop, service).BaseAddress;
-        using var tcp = new TcpClient();
         using var timeout = new CancellationTokenSource(AnswerTimeout);
-        await tcp.ConnectAsync(address.Host, address.Port, timeout.Token);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), timeout.Token);
-        var reading = ReadAnswerAsync(stream, timeout.Token);
-        while (trickle && !reading.IsCompleted)
-        {
-            try
-            {
-                // A space: still the start of a valid JSON or form body, so only its pace can be refused.
-                await stream.WriteAsync(" "u8.ToArray(), timeout.Token);
-            }
-            catch (IOException)
-            {
-                break; // The server stopped reading; its answer is what counts.
-            }
-            await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(1), timeout.Token));
-        }
-        return await reading;
+        return await RawHttp.SendAsync(ShopService.For(shop, service).BaseAddress, head, [], trickle, timeout.Token);
     }
+}
 
-    /// <summary>A 100 Continue is skipped; the final answer is read to the end of its body (by length, chunks or close).</summary>
-    private static async Task<RawAnswer> ReadAnswerAsync(NetworkStream stream, CancellationToken cancellationToken)
+internal static class RawAnswerAssertions
+{
+    public static void AssertProblem(this RawAnswer answer, int status, string detail, string what)
     {
-        var received = new List<byte>();
-        var buffer = new byte[16 * 1024];
-        while (true)
-        {
-            var text = Encoding.UTF8.GetString([.. received]);
-            if (text.StartsWith("HTTP/1.1 100", StringComparison.Ordinal) && text.IndexOf("\r\n\r\n", StringComparison.Ordinal) is var end and >= 0)
-            {
-                received.RemoveRange(0, end + 4);
-                continue;
-            }
-            if (RawAnswer.TryParse(text, out var answer))
-            {
-                return answer;
-            }
-            int read;
-            try
-            {
-                read = await stream.ReadAsync(buffer, cancellationToken);
-            }
-            catch (IOException)
-            {
-                read = 0;
-            }
-            if (read == 0)
-            {
-                return RawAnswer.Parse(text);
-            }
-            received.AddRange(buffer.AsSpan(0, read));
-        }
-    }
-
-    private sealed record RawAnswer(int Status, string Head, string Body)
-    {
-        /// <summary>True once <paramref name="text"/> holds a whole answer: its head and all of its body.</summary>
-        public static bool TryParse(string text, out RawAnswer answer)
-        {
-            answer = Parse(text);
-            var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-            if (end < 0)
-            {
-                return false;
-            }
-            var body = text[(end + 4)..];
-            var head = text[..end];
-            if (Header(head, "Content-Length") is { } length)
-            {
-                return Encoding.UTF8.GetByteCount(body) >= int.Parse(length);
-            }
-            return Header(head, "Transfer-Encoding")?.Contains("chunked", StringComparison.OrdinalIgnoreCase) == true && body.EndsWith("0\r\n\r\n", StringComparison.Ordinal);
-        }
-
-        public static RawAnswer Parse(string text)
-        {
-            var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-            var head = end < 0 ? text : text[..end];
-            var status = head.Split(' ', 3) is [['H', 'T', 'T', 'P', ..], var code, ..] && int.TryParse(code, out var s) ? s : 0;
-            return new(status, head, end < 0 ? "" : text[(end + 4)..]);
-        }
-
-        public void AssertProblem(int status, string detail, string what)
-        {
-            Assert.True(Status == status, $"{what}: expected {status}, got {this}");
-            Assert.True(Header(Head, "Content-Type")?.StartsWith("application/problem+json", StringComparison.OrdinalIgnoreCase) == true, $"{what}: not a problem: {this}");
-            Assert.Contains($"\"status\":{status}", Body, StringComparison.Ordinal);
-            Assert.Contains(detail, Body, StringComparison.Ordinal);
-        }
-
-        public override string ToString() => $"{Head}{Environment.NewLine}{(Body.Length > 500 ? Body[..500] : Body)}";
-
-        private static string? Header(string head, string name) =>
-            head.Split("\r\n").Skip(1).Select(line => line.Split(':', 2)).FirstOrDefault(p => p.Length == 2 && p[0].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))?[1].Trim();
+        Assert.True(answer.Status == status, $"{what}: expected {status}, got {answer}");
+        Assert.True(answer.Header("Content-Type")?.StartsWith("application/problem+json", StringComparison.OrdinalIgnoreCase) == true, $"{what}: not a problem: {answer}");
+        Assert.Contains($"\"status\":{status}", answer.Text, StringComparison.Ordinal);
+        Assert.Contains(detail, answer.Text, StringComparison.Ordinal);
     }
 }
