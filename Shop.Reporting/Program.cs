@@ -19,7 +19,7 @@ app.UseForwardedHeaders();
 app.UseErrorPagesForBrowsers("/status/{0}");
 app.UseAuthentication();
 app.UseAuthorization();
-app.UseAntiforgery();
+app.UseAntiforgeryWithRequestLimits();
 app.MapStaticAssets();
 app.MapRazorComponents<App>();
 app.MapStaffAccess();

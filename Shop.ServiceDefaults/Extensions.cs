@@ -50,7 +50,7 @@ public static class Extensions
         builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(options =>
             options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
 
-        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(ConfigureKestrel);
+        builder.AddRequestLimits();
         // A burst of new connections (the edge opening more upstream connections at a sale's first minute) waits in
         // the kernel's queue until accepted; with Kestrel's 512 it overflowed while the instance paused for a moment,
         // and the edge saw a connect time out. The kernel's somaxconn caps what is asked for.
@@ -65,10 +65,6 @@ public static class Extensions
         builder.Services.AddProblemDetails();
         // After the framework's writer, which it only stands in for.
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.Http.IProblemDetailsWriter, ProblemJsonFallbackWriter>());
-        // A request the server refused to read (a body over the limit, a cut-off upload) is the client's 4xx wherever
-        // it surfaces, also in a handler that reads the body itself, never a 500.
-        builder.Services.Configure<Microsoft.AspNetCore.Builder.ExceptionHandlerOptions>(options => options.StatusCodeSelector = exception =>
-            exception is Microsoft.AspNetCore.Http.BadHttpRequestException refused ? refused.StatusCode : Microsoft.AspNetCore.Http.StatusCodes.Status500InternalServerError);
         builder.Services.AddServiceDiscovery();
         // Service discovery only, no standard resilience handler: its retries ask an overloaded service again (three
         // more requests for each one it could not answer) and its circuit breaker turns every call into an error once
@@ -81,25 +77,6 @@ public static class Extensions
 
     /// <summary>Connections the kernel queues for a service's port before Kestrel accepts them.</summary>
     public const int ListenBacklog = 4096;
-
-    /// <summary>The largest request body any service accepts; the edge's <c>client_max_body_size</c> is the same.</summary>
-    public const long MaxRequestBodyBytes = 1024 * 1024;
-
-    /// <summary>
-    /// Stated rather than left to Kestrel's defaults. No endpoint takes more than a small form or JSON body (an order
-    /// of 20 lines is a few kB), so 1 MB, not 30, bounds what a client can make a service buffer. Idle connections live
-    /// longer than the edge's upstream keepalive_timeout (60 s), so it is always the edge that closes one and never
-    /// sends a request on a connection the service is closing. No Server header: the stack is nobody's business.
-    /// </summary>
-    public static void ConfigureKestrel(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel)
-    {
-        kestrel.AddServerHeader = false;
-        kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
-        kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-        kestrel.Limits.MaxRequestLineSize = 8 * 1024;
-        kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(120);
-        kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
-    }
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -20,7 +20,7 @@ app.UseForwardedHeaders();
 app.UseErrorPagesForBrowsers("/not-found");
 app.UseMiddleware<WaitingRoomGate>();
 app.UseShopperExperience();
-app.UseAntiforgery();
+app.UseAntiforgeryWithRequestLimits();
 app.MapStaticAssets();
 app.MapRazorComponents<App>();
 app.MapCartEndpoints();

@@ -107,8 +107,4 @@ public static class StaffAccess
                 : TypedResults.Problem(statusCode: status, title: "Not allowed", detail: "This account may not read this; ask an admin for the staff role."))
             .ExecuteAsync(context.HttpContext);
     }
-
-    /// <summary>Only a path on this site, so the login page cannot be used to send staff elsewhere.</summary>
-    public static string SafeReturnUrl(string? url) =>
-        url is { Length: > 0 } && url.StartsWith('/') && !url.StartsWith("//") && !url.StartsWith("/\\") ? url : "/";
 }

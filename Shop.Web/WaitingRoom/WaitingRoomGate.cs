@@ -1,6 +1,7 @@
 using Shop.Messaging;
 using Shop.ServiceDefaults.Logging;
 using Shop.ServiceDefaults.Redis;
+using Shop.ServiceDefaults.Security;
 using Shop.Web.Platform;
 using StackExchange.Redis;
 
@@ -88,7 +89,8 @@ public sealed class WaitingRoomGate(RequestDelegate next, IConnectionMultiplexer
             await next(context);
             return;
         }
-        var returnUrl = HttpMethods.IsGet(context.Request.Method) ? $"{context.Request.Path}{context.Request.QueryString}" : "/";
+        // A path such as "//evil.example" is a store page too; the waiting room would refuse it, so it is not offered.
+        var returnUrl = HttpMethods.IsGet(context.Request.Method) ? LocalUrl.OrHome($"{context.Request.Path}{context.Request.QueryString}") : LocalUrl.Home;
         context.Response.StatusCode = HttpMethods.IsGet(context.Request.Method) ? StatusCodes.Status302Found : StatusCodes.Status303SeeOther;
         context.Response.Headers.Location = $"{WaitingRoomPath}?returnUrl={Uri.EscapeDataString(returnUrl)}";
     }

@@ -3,6 +3,8 @@
 // and works out place, people ahead, wait and progress from its own ticket. It asks the services only near the front
 // (a heartbeat, so a page that was closed is skipped) and once at its turn, for the admission.
 // A custom element, like order-status.js, because Blazor's enhanced navigation does not run scripts inside page content.
+import { localUrlOrHome } from "./local-url.js";
+
 const PollSeconds = 2;
 
 customElements.define("waiting-room", class extends HTMLElement {
@@ -100,7 +102,8 @@ customElements.define("waiting-room", class extends HTMLElement {
       case "Open":
         this.headline("It's your turn! Taking you to the store…");
         this.progress(1);
-        location.replace(this.getAttribute("return-url") || "/");
+        // The page already sends only a local return URL; checked again here, where the navigation happens.
+        location.replace(localUrlOrHome(this.getAttribute("return-url")));
         break;
       case "Expired":
         this.headline("Your turn has passed. Finding you a new place…");

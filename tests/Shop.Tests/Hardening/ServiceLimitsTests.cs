@@ -14,7 +14,7 @@ public sealed class ServiceLimitsTests(ShopFixture fixture)
     public async Task An_api_body_over_one_megabyte_is_refused_with_a_413_problem()
     {
         using var client = new HttpClient { BaseAddress = ShopService.For(shop, ShopService.Api).BaseAddress };
-        var body = $"{{\"padding\":\"{new string('x', (int)Microsoft.Extensions.Hosting.Extensions.MaxRequestBodyBytes)}\"}}";
+        var body = $"{{\"padding\":\"{new string('x', (int)Shop.ServiceDefaults.Endpoints.RequestLimits.MaxRequestBodyBytes)}\"}}";
 
         using var response = await client.PostAsync("/api/orders", new StringContent(body, Encoding.UTF8, "application/json"));
 

@@ -196,7 +196,8 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
     private static Task WaitForCartCountAsync(IPage page, string count) =>
         page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=cart-count]')?.innerText === '{count}'");
 
-    private static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+    /// <summary>Debian's Chromium, headless and off the network but for the shop; other browser tests start theirs here too.</summary>
+    internal static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
         playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = "/usr/bin/chromium",
