@@ -11,7 +11,7 @@ namespace Shop.Staff;
 /// </summary>
 public sealed class StaffNameNormalizer : ILookupNormalizer
 {
-    private static readonly UpperInvariantLookupNormalizer Identity = new();
+    private static readonly UpperInvariantLookupNormalizer IdentityRule = new();
 
     public string? NormalizeName(string? name) => Normalize(name);
 
@@ -19,5 +19,5 @@ public sealed class StaffNameNormalizer : ILookupNormalizer
 
     /// <summary>The account's key: trimmed, NFKC, folded (lower then upper case, which also joins ß and ẞ), then Identity's rule.</summary>
     public static string? Normalize(string? name) =>
-        name is null ? null : Identity.NormalizeName(name.Trim().Normalize(NormalizationForm.FormKC).ToLowerInvariant());
+        name is null ? null : IdentityRule.NormalizeName(name.Trim().Normalize(NormalizationForm.FormKC).ToLowerInvariant());
 }

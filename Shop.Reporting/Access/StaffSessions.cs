@@ -1,9 +1,11 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Shop.Staff;
 
 namespace Shop.Reporting.Access;
@@ -31,7 +33,7 @@ public sealed class StaffSessionOptions
 /// </summary>
 public sealed class StaffSessionValidator(
     IOptions<SecurityStampValidatorOptions> options, SignInManager<StaffUser> signIn, ILoggerFactory logger,
-    IOptions<StaffSessionOptions> sessions, TimeProvider time)
+    IOptions<StaffSessionOptions> sessions)
     : SecurityStampValidator<StaffUser>(options, signIn, logger)
 {
     /// <summary>The sign-in time (round-trip format) in the ticket's properties; sliding renewals keep it.</summary>
@@ -46,14 +48,27 @@ public sealed class StaffSessionValidator(
     public override async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         if (context.Principal is { } principal
-            && !Expired(context.Properties, time.GetUtcNow(), sessions.Value.AbsoluteLifetime)
-            && await VerifySecurityStamp(principal) is { } user
+            && !Expired(context.Properties, TimeProvider.GetUtcNow(), sessions.Value.AbsoluteLifetime)
+            && await AccountAsync(principal) is { } user
             && !await SignInManager.UserManager.IsLockedOutAsync(user))
         {
             return;
         }
         context.RejectPrincipal();
         await context.HttpContext.SignOutAsync(IdentityConstants.ApplicationScheme);
+    }
+
+    /// <summary>The account, if its stamp is the cookie's; a primary that does not answer is a 503 (the session is kept), not a sign-out.</summary>
+    private async Task<StaffUser?> AccountAsync(ClaimsPrincipal principal)
+    {
+        try
+        {
+            return await VerifySecurityStamp(principal);
+        }
+        catch (NpgsqlException e) when (e.IsTransient)
+        {
+            throw new StaffAccountsUnavailableException(e);
+        }
     }
 
     /// <summary>Whether a session has outlived its absolute lifetime; one without a sign-in time (or a bad one) has.</summary>
@@ -75,3 +90,6 @@ public sealed class StaffSessionValidator(
     public static async Task<IdentityResult> EndAllAsync(UserManager<StaffUser> users, StaffUser user) =>
         await users.UpdateSecurityStampAsync(user);
 }
+
+/// <summary>The staff accounts on the primary could not be read to check a session (stopped, restarting, connection lost).</summary>
+public sealed class StaffAccountsUnavailableException(Exception inner) : Exception("The staff accounts cannot be read right now.", inner);

@@ -169,8 +169,8 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
         using var reporting = await ReportingInstanceAsync();
         var cookies = new TicketDataFormat(reporting.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(
             "Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationMiddleware", "Identity.Application", "v2"));
-        var ticket = cookies.Unprotect(browser.Cookies.GetCookies(browser.Http.BaseAddress!).Single(c => c.Name == "shop.staff").Value);
-        Assert.NotNull(ticket);
+        var ticket = cookies.Unprotect(browser.Cookies.GetCookies(browser.Http.BaseAddress!).Single(c => c.Name == "shop.staff").Value)
+            ?? throw new Xunit.Sdk.XunitException("The sign-in cookie did not unprotect with Reporting's key ring.");
         var signedInAt = DateTimeOffset.Parse(ticket.Properties.Items[StaffSessionValidator.SignedInAtKey]!, CultureInfo.InvariantCulture);
         Assert.True((DateTimeOffset.UtcNow - signedInAt).Duration() < TimeSpan.FromMinutes(2), $"The session says it began at {signedInAt}.");
 
