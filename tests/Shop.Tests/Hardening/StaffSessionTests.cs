@@ -31,7 +31,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task A_copied_staff_cookie_stops_working_when_its_session_signs_out()
     {
         var staff = await NewStaffAsync("copied");
-        using var browser = new StaffClient(shop);
+        using var browser = new StaffClient(shop, Browserlike.NewSourceAddress());
         await browser.SignedInAsync(staff, Password);
         using var copy = CopyOf(browser);
         Assert.True(await SignedInAsync(copy), "The copied cookie did not open the reports before sign-out.");
@@ -51,7 +51,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task Disabling_a_staff_account_ends_its_sessions_at_once_and_removing_it_too()
     {
         var staff = await NewStaffAsync("disabled");
-        using var person = new StaffClient(shop);
+        using var person = new StaffClient(shop, Browserlike.NewSourceAddress());
         await person.SignedInAsync(staff, Password);
         using var admin = await AdminAsync();
 
@@ -87,7 +87,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task A_new_password_set_by_an_admin_ends_the_old_sessions()
     {
         var staff = await NewStaffAsync("password");
-        using var person = new StaffClient(shop);
+        using var person = new StaffClient(shop, Browserlike.NewSourceAddress());
         await person.SignedInAsync(staff, Password);
         using var admin = await AdminAsync();
         const string newPassword = "another staff password";
@@ -111,7 +111,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
         }
 
         Assert.False(await SignedInAsync(person), "The session signed in with the old password still opens the reports.");
-        using (var old = await new StaffClient(shop).SignInAsync(staff, Password))
+        using (var old = await new StaffClient(shop, Browserlike.NewSourceAddress()).SignInAsync(staff, Password))
         {
             Assert.Contains("do not match a staff account", await old.Content.ReadAsStringAsync());
         }
@@ -122,7 +122,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task The_last_active_admin_can_neither_disable_nor_remove_itself()
     {
         var email = await NewStaffAsync("last-admin", StaffRoles.Staff, StaffRoles.Admin);
-        using var admin = new StaffClient(shop);
+        using var admin = new StaffClient(shop, Browserlike.NewSourceAddress());
         await admin.SignedInAsync(email, Password);
         var self = await IdAsync(admin, email);
         var others = (await RowsAsync(admin)).Where(r => r.Email != email && r.Roles.Contains(StaffRoles.Admin) && r.State == "active").ToList();
@@ -164,7 +164,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task A_session_ends_twelve_hours_after_its_sign_in_however_often_it_is_used()
     {
         var staff = await NewStaffAsync("lifetime");
-        using var browser = new StaffClient(shop);
+        using var browser = new StaffClient(shop, Browserlike.NewSourceAddress());
         await browser.SignedInAsync(staff, Password);
         using var reporting = await ReportingInstanceAsync();
         var cookies = new TicketDataFormat(reporting.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(
@@ -181,7 +181,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
             properties.IssuedUtc = DateTimeOffset.UtcNow.AddMinutes(-1);
             properties.ExpiresUtc = DateTimeOffset.UtcNow.AddHours(8);
             properties.Items[StaffSessionValidator.SignedInAtKey] = DateTimeOffset.UtcNow.Subtract(age).ToString("O", CultureInfo.InvariantCulture);
-            var client = new StaffClient(shop);
+            var client = new StaffClient(shop, Browserlike.NewSourceAddress());
             client.Cookies.Add(browser.Http.BaseAddress!, new Cookie("shop.staff", cookies.Protect(new AuthenticationTicket(ticket.Principal, properties, ticket.AuthenticationScheme))));
             return client;
         }
@@ -323,7 +323,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
 
     private async Task<StaffClient> AdminAsync()
     {
-        var admin = new StaffClient(shop);
+        var admin = new StaffClient(shop, Browserlike.NewSourceAddress());
         await admin.SignedInAsync(StaffRoles.AdminEmail, await StaffClient.AdminPasswordAsync(shop));
         return admin;
     }
@@ -331,7 +331,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     /// <summary>Another client holding a copy of <paramref name="original"/>'s sign-in cookie, as an attacker who read it would.</summary>
     private StaffClient CopyOf(StaffClient original)
     {
-        var copy = new StaffClient(shop);
+        var copy = new StaffClient(shop, Browserlike.NewSourceAddress());
         var cookie = original.Cookies.GetCookies(original.Http.BaseAddress!).Single(c => c.Name == "shop.staff");
         copy.Cookies.Add(original.Http.BaseAddress!, new Cookie(cookie.Name, cookie.Value));
         return copy;
