@@ -31,7 +31,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task A_copied_staff_cookie_stops_working_when_its_session_signs_out()
     {
         var staff = await NewStaffAsync("copied");
-        using var browser = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var browser = Browser();
         await browser.SignedInAsync(staff, Password);
         using var copy = CopyOf(browser);
         Assert.True(await SignedInAsync(copy), "The copied cookie did not open the reports before sign-out.");
@@ -51,7 +51,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task Disabling_a_staff_account_ends_its_sessions_at_once_and_removing_it_too()
     {
         var staff = await NewStaffAsync("disabled");
-        using var person = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var person = Browser();
         await person.SignedInAsync(staff, Password);
         using var admin = await AdminAsync();
 
@@ -87,7 +87,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task A_new_password_set_by_an_admin_ends_the_old_sessions()
     {
         var staff = await NewStaffAsync("password");
-        using var person = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var person = Browser();
         await person.SignedInAsync(staff, Password);
         using var admin = await AdminAsync();
         const string newPassword = "another staff password";
@@ -111,7 +111,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
         }
 
         Assert.False(await SignedInAsync(person), "The session signed in with the old password still opens the reports.");
-        using (var old = await new StaffClient(shop, Browserlike.NewSourceAddress()).SignInAsync(staff, Password))
+        using (var old = await Browser().SignInAsync(staff, Password))
         {
             Assert.Contains("do not match a staff account", await old.Content.ReadAsStringAsync());
         }
@@ -122,7 +122,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task The_last_active_admin_can_neither_disable_nor_remove_itself()
     {
         var email = await NewStaffAsync("last-admin", StaffRoles.Staff, StaffRoles.Admin);
-        using var admin = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var admin = Browser();
         await admin.SignedInAsync(email, Password);
         var self = await IdAsync(admin, email);
         var others = (await RowsAsync(admin)).Where(r => r.Email != email && r.Roles.Contains(StaffRoles.Admin) && r.State == "active").ToList();
@@ -164,7 +164,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task A_session_ends_twelve_hours_after_its_sign_in_however_often_it_is_used()
     {
         var staff = await NewStaffAsync("lifetime");
-        using var browser = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var browser = Browser();
         await browser.SignedInAsync(staff, Password);
         using var reporting = await ReportingInstanceAsync();
         var cookies = new TicketDataFormat(reporting.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(
@@ -181,7 +181,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
             properties.IssuedUtc = DateTimeOffset.UtcNow.AddMinutes(-1);
             properties.ExpiresUtc = DateTimeOffset.UtcNow.AddHours(8);
             properties.Items[StaffSessionValidator.SignedInAtKey] = DateTimeOffset.UtcNow.Subtract(age).ToString("O", CultureInfo.InvariantCulture);
-            var client = new StaffClient(shop, Browserlike.NewSourceAddress());
+            var client = Browser();
             client.Cookies.Add(browser.Http.BaseAddress!, new Cookie("shop.staff", cookies.Protect(new AuthenticationTicket(ticket.Principal, properties, ticket.AuthenticationScheme))));
             return client;
         }
@@ -211,7 +211,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     public async Task Ten_wrong_passwords_from_one_address_do_not_stop_the_right_password_from_another()
     {
         var staff = await NewStaffAsync("guessed");
-        using var guesser = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var guesser = Browser();
         for (var i = 0; i < 10; i++)
         {
             using var attempt = await guesser.SignInAsync(staff, $"wrong password {i}");
@@ -235,7 +235,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
         }
 
         // ...while the real person, elsewhere, signs in.
-        using var person = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var person = Browser();
         await person.SignedInAsync(staff, Password);
         Assert.True(await SignedInAsync(person));
     }
@@ -247,12 +247,12 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
         const int wrong = 8;
         for (var i = 0; i < wrong; i++)
         {
-            using var guesser = new StaffClient(shop, Browserlike.NewSourceAddress());
+            using var guesser = Browser();
             using var attempt = await guesser.SignInAsync(staff, $"wrong password {i}");
             Assert.True(attempt.StatusCode == HttpStatusCode.OK, $"Wrong password {i + 1} (its own address) answered {(int)attempt.StatusCode}.");
         }
 
-        using var person = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var person = Browser();
         var stopwatch = Stopwatch.StartNew();
         await person.SignedInAsync(staff, Password);
 
@@ -290,7 +290,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
         Assert.Equal(FailuresPerAccountAndAddress, spellings.Length);
         Assert.All(spellings, s => Assert.Equal(StaffNameNormalizer.Normalize(staff), StaffNameNormalizer.Normalize(s)));
 
-        using var guesser = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var guesser = Browser();
         foreach (var spelling in spellings)
         {
             using var attempt = await guesser.SignInAsync(spelling, "not the password at all");
@@ -302,13 +302,21 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
         }
 
         // The full-width spelling with the right password is the same account, signed in under its own name.
-        using var person = new StaffClient(shop, Browserlike.NewSourceAddress());
+        using var person = Browser();
         await person.SignedInAsync(spellings[0], Password);
         Assert.Contains($">{staff}<", await person.Http.GetStringAsync("/reports/stock"));
         // And no second account can be made under another spelling.
         using var admin = await AdminAsync();
         using var duplicate = await admin.PostFormAsync("/staff", "add-staff", new() { ["Input.Email"] = spellings[0], ["Input.Password"] = Password });
         Assert.Contains("is already taken", await duplicate.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A browser of the reports from an address of its own: it asks for HTML, so refusals come as the page with its message.</summary>
+    private StaffClient Browser()
+    {
+        var client = new StaffClient(shop, Browserlike.NewSourceAddress());
+        client.Http.AskingForHtml();
+        return client;
     }
 
     private static string FullWidth(string text) =>
@@ -323,7 +331,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
 
     private async Task<StaffClient> AdminAsync()
     {
-        var admin = new StaffClient(shop, Browserlike.NewSourceAddress());
+        var admin = Browser();
         await admin.SignedInAsync(StaffRoles.AdminEmail, await StaffClient.AdminPasswordAsync(shop));
         return admin;
     }
@@ -331,7 +339,7 @@ public sealed partial class StaffSessionTests(ShopFixture fixture)
     /// <summary>Another client holding a copy of <paramref name="original"/>'s sign-in cookie, as an attacker who read it would.</summary>
     private StaffClient CopyOf(StaffClient original)
     {
-        var copy = new StaffClient(shop, Browserlike.NewSourceAddress());
+        var copy = Browser();
         var cookie = original.Cookies.GetCookies(original.Http.BaseAddress!).Single(c => c.Name == "shop.staff");
         copy.Cookies.Add(original.Http.BaseAddress!, new Cookie(cookie.Name, cookie.Value));
         return copy;
