@@ -19,6 +19,7 @@ public static class Extensions
         builder.Services.AddIdentityCore<StaffUser>(StaffExtensions.ConfigurePasswords)
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<StaffDbContext>();
+        builder.Services.AddStaffNameNormalizer();
         builder.Services.AddScoped<StaffSeeder>();
         builder.Services.AddHostedService<DatabaseMigrator>();
     }

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Shop.Data;
 
@@ -60,8 +62,14 @@ public static class StaffExtensions
         options.Password.RequireUppercase = false;
         options.Password.RequireNonAlphanumeric = false;
         options.User.RequireUniqueEmail = true;
-        options.Lockout.MaxFailedAccessAttempts = 10;
+        // No lockout on wrong passwords (anyone could lock the real person out): Reporting's LoginLimit slows guessing
+        // per account and address instead. Lockout stays on for new accounts: it is how an admin disables one.
+        options.Lockout.AllowedForNewUsers = true;
     }
+
+    /// <summary>Identity looks accounts up by <see cref="StaffNameNormalizer"/>'s spelling; call after AddIdentity/AddIdentityCore.</summary>
+    public static IServiceCollection AddStaffNameNormalizer(this IServiceCollection services) =>
+        services.Replace(ServiceDescriptor.Scoped<ILookupNormalizer, StaffNameNormalizer>());
 }
 
 /// <summary>Lets <c>dotnet ef migrations add</c> build the model without a running database.</summary>

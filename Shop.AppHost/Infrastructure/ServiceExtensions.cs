@@ -30,7 +30,7 @@ public static class ServiceExtensions
 
     public static IResourceBuilder<ProjectResource> WithLoginRateLimit(this IResourceBuilder<ProjectResource> service, RateLimitSettings settings) =>
         service.WithEnvironment("Staff__LoginLimit__PerAddressPerMinute", settings.LoginsPerAddressPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .WithEnvironment("Staff__LoginLimit__PerAccountPerMinute", settings.LoginsPerAccountPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            .WithEnvironment("Staff__LoginLimit__FailuresPerAccountAndAddress", settings.LoginFailuresPerAccountAndAddress.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
     /// Every API instance under one service-discovery name, <c>http://api</c> (<c>services__api__http__N</c>), for a

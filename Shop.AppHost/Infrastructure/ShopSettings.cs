@@ -53,8 +53,11 @@ public sealed class RateLimitSettings
     /// <summary>Staff sign-in attempts per client address.</summary>
     [Range(1, 100_000)] public int LoginsPerAddressPerMinute { get; set; } = 20;
 
-    /// <summary>Staff sign-in attempts per account, from any address.</summary>
-    [Range(1, 100_000)] public int LoginsPerAccountPerMinute { get; set; } = 10;
+    /// <summary>
+    /// Wrong staff passwords for one account from one address (per 15 minutes) before that address is refused for that
+    /// account; other addresses still sign in, and wrong passwords from anywhere slow the account's sign-ins instead.
+    /// </summary>
+    [Range(1, 10_000)] public int LoginFailuresPerAccountAndAddress { get; set; } = 5;
 }
 
 /// <summary>Postgres connection limits; <see cref="ConnectionBudget"/> sizes every service's pool from them.</summary>

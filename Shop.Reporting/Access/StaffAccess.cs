@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Shop.ServiceDefaults.Security;
 using Shop.Staff;
 
@@ -19,7 +21,18 @@ public static class StaffAccess
     {
         builder.AddStaffDbContext();
         builder.Services.AddIdentity<StaffUser, IdentityRole>(StaffExtensions.ConfigurePasswords)
-            .AddEntityFrameworkStores<StaffDbContext>();
+            .AddEntityFrameworkStores<StaffDbContext>()
+            // The password-reset token provider: an admin sets a staff password by reset (validated, stamp changed).
+            .AddDefaultTokenProviders();
+        builder.Services.AddStaffNameNormalizer();
+        builder.Services.AddOptions<StaffSessionOptions>().BindConfiguration(StaffSessionOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        // Every request checks the account's security stamp (StaffSessionValidator): sign-out, disabling, removing an
+        // account or changing its password ends its sessions at once, copied cookies included.
+        builder.Services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero);
+        builder.Services.Replace(ServiceDescriptor.Scoped<ISecurityStampValidator, StaffSessionValidator>());
+        builder.Services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
+            .Configure<IOptions<StaffSessionOptions>>((cookie, sessions) => cookie.ExpireTimeSpan = sessions.Value.IdleTimeout);
         builder.Services.ConfigureApplicationCookie(cookie =>
         {
             cookie.Cookie.Name = "shop.staff";
@@ -27,19 +40,21 @@ public static class StaffAccess
             // Secure whenever the request is https (the edge terminates TLS; reports are also served directly on 8090).
             cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.Cookie.SameSite = SameSiteMode.Strict;
-            cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
+            // ExpireTimeSpan is Staff:Session:IdleTimeout (above); the sign-in time bounds the session's whole life.
             cookie.SlidingExpiration = true;
             cookie.LoginPath = LoginPath;
+            cookie.Events.OnSigningIn = StaffSessionValidator.StampSignInAsync;
             cookie.Events.OnRedirectToLogin = context => RefuseAsync(context, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => RefuseAsync(context, StatusCodes.Status403Forbidden);
         });
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(StaffPolicy, policy => policy.RequireRole(StaffRoles.Staff, StaffRoles.Admin))
             .AddPolicy(AdminPolicy, policy => policy.RequireRole(StaffRoles.Admin));
+        builder.Services.AddScoped<StaffAccounts>();
         builder.Services.AddCascadingAuthenticationState();
         builder.AddRedisClient("redis", configureOptions: options =>
         {
-            // A dead Redis must not stall sign-in: the limit then lets attempts through (Identity's lockout still counts).
+            // A dead Redis must not stall sign-in: the limit then lets attempts through (sessions are checked in the database).
             options.AbortOnConnectFail = false;
             options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
             options.AsyncTimeout = 1000;
@@ -59,7 +74,10 @@ public static class StaffAccess
         });
     }
 
-    /// <summary>Sign-out is a form post (with its antiforgery token), so no link or image on another site can sign staff out.</summary>
+    /// <summary>
+    /// Sign-out is a form post (with its antiforgery token), so no link or image on another site can sign staff out. It
+    /// ends every session of the account (its security stamp changes), in other browsers too.
+    /// </summary>
     public static void MapStaffAccess(this IEndpointRouteBuilder app) =>
         app.MapPost("/logout", async Task<Results<RedirectHttpResult, ProblemHttpResult>> (HttpContext context, SignInManager<StaffUser> signIn) =>
             {
@@ -68,6 +86,11 @@ public static class StaffAccess
                 {
                     return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid antiforgery token",
                         detail: "Sign out with the form on the page.");
+                }
+                // Deleting the cookie in this browser is not enough: a copy of it would still open the reports.
+                if (await signIn.UserManager.GetUserAsync(context.User) is { } user)
+                {
+                    await StaffSessionValidator.EndAllAsync(signIn.UserManager, user);
                 }
                 await signIn.SignOutAsync();
                 return TypedResults.LocalRedirect(LoginPath);

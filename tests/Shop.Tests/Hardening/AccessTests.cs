@@ -42,7 +42,7 @@ public sealed class AccessTests(ShopFixture fixture)
         new(ShopService.Web, "/product/{Id:int}", "Storefront page."),
         new(ShopService.Web, "/search", "Storefront page."),
         new(ShopService.Web, "/waiting-room", "Where shoppers wait during a sale."),
-        new(ShopService.Reporting, "/login", "The sign-in page itself; wrong passwords lock the account."),
+        new(ShopService.Reporting, "/login", "The sign-in page itself; wrong passwords are throttled per account and address (LoginLimit), never lock the account."),
         new(ShopService.Reporting, "/not-found", "Error page, no data."),
         new(ShopService.Reporting, "/status/{Code:int}", "Error page, no data."),
         new(ShopService.Web, "/_framework/opaque-redirect", "Blazor's redirect after an enhanced form post: follows only a URL this server protected with Data Protection."),

@@ -8,17 +8,31 @@ using Shop.Tests.Infrastructure;
 
 namespace Shop.Tests.Reporting;
 
-/// <summary>A browser-like client of the staff reports: a cookie jar, no automatic redirects, forms posted with their antiforgery token.</summary>
-public sealed partial class StaffClient(TestShop shop) : IDisposable
+/// <summary>
+/// A browser-like client of the staff reports: a cookie jar, no automatic redirects, forms posted with their antiforgery
+/// token; with <paramref name="address"/>, it comes from that client address (X-Forwarded-For, which Reporting trusts
+/// from loopback), so sign-in limits count it apart.
+/// </summary>
+public sealed partial class StaffClient(TestShop shop, IPAddress? address = null) : IDisposable
 {
     private HttpClient? http;
 
     public CookieContainer Cookies { get; } = new();
 
-    public HttpClient Http => http ??= new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false })
+    public HttpClient Http => http ??= NewHttp();
+
+    private HttpClient NewHttp()
     {
-        BaseAddress = new Uri($"http://localhost:{shop.Ports.Reporting}"),
-    };
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false })
+        {
+            BaseAddress = new Uri($"http://localhost:{shop.Ports.Reporting}"),
+        };
+        if (address is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Forwarded-For", address.ToString());
+        }
+        return client;
+    }
 
     /// <returns>The answer to the form post: a redirect when signed in, the page with its error otherwise.</returns>
     public async Task<HttpResponseMessage> SignInAsync(string email, string password) =>
@@ -68,6 +82,7 @@ public sealed partial class StaffClient(TestShop shop) : IDisposable
             .AddLogging()
             .AddDbContext<StaffDbContext>(options => StaffExtensions.UseStaffDatabase(options, connectionString));
         services.AddIdentityCore<StaffUser>(StaffExtensions.ConfigurePasswords).AddRoles<IdentityRole>().AddEntityFrameworkStores<StaffDbContext>();
+        services.AddStaffNameNormalizer();
         await using var provider = services.BuildServiceProvider();
         await using var scope = provider.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
