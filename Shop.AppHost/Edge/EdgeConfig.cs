@@ -3,6 +3,7 @@ using System.Text;
 namespace Shop.AppHost.Edge;
 
 /// <summary>Everything the edge needs to know to write its nginx configuration.</summary>
+/// <param name="WorkerUser">Who nginx's workers run as when its master runs as root (null: nginx's own default).</param>
 public sealed record EdgeLayout(
     int HttpPort,
     int HttpsPort,
@@ -15,7 +16,14 @@ public sealed record EdgeLayout(
     string StateDirectory,
     string CertificateFile,
     string CertificateKeyFile,
-    bool RunAsRoot);
+    string? WorkerUser)
+{
+    /// <summary>Debian's web server user: nginx's workers drop to it from a root master (Debian's nginx default is nobody).</summary>
+    public const string LocalWorkerUser = "www-data";
+
+    /// <summary>The unprivileged user of a local edge started by this process: none unless it runs as root.</summary>
+    public static string? LocalWorker => Local.LocalProcessExtensions.RunningAsRoot ? LocalWorkerUser : null;
+}
 
 /// <summary>
 /// Generates the edge's nginx.conf: load balancer, TLS terminator and CDN-style cache in one place, and the staff
@@ -216,7 +224,7 @@ public static class EdgeConfig
         var state = edge.StateDirectory;
 
         return $$"""
-            {{(edge.RunAsRoot ? "user root;" : "")}}
+            {{(edge.WorkerUser is { } user ? $"user {user};" : "")}}
             worker_processes auto;
             pid {{state}}/nginx.pid;
             error_log stderr warn;

@@ -59,6 +59,10 @@ public static class LocalRabbitMQ
             .WithEnvironment("RABBITMQ_NODE_PORT", port.ToString())
             .WithEnvironment("RABBITMQ_DIST_PORT", distributionPort.ToString())
             .WithEnvironment("ERL_EPMD_PORT", epmdPort.ToString())
+            // Erlang's distribution port and epmd listen on every interface by default: a neighbour that reached them
+            // and guessed the cookie would run code in the broker. Only this machine's tools ever need them.
+            .WithEnvironment("ERL_EPMD_ADDRESS", "127.0.0.1")
+            .WithEnvironment("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-kernel inet_dist_use_interface {127,0,0,1}")
             .WithEnvironment("RABBITMQ_MNESIA_BASE", Path.Combine(dataDirectory, "mnesia"))
             .WithEnvironment("RABBITMQ_LOG_BASE", Path.Combine(dataDirectory, "log"))
             .WithEnvironment("RABBITMQ_LOGS", "-")
@@ -69,6 +73,8 @@ public static class LocalRabbitMQ
             .WithEnvironment("HOME", home)
             .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
             {
+                // The definitions (the user's password hash), the Erlang cookie in home and the message store are the broker's alone.
+                await PrivateFiles.MakePrivateAsync(dataDirectory);
                 Directory.CreateDirectory(home);
                 await File.WriteAllTextAsync(Path.Combine(dataDirectory, "rabbitmq-env.conf"), "", cancellationToken);
                 await File.WriteAllTextAsync(pluginsFile, "[rabbitmq_management].", cancellationToken);
@@ -80,7 +86,7 @@ public static class LocalRabbitMQ
                     {Settings}
                     """, cancellationToken);
                 // Imported on every boot, so the user's password always matches the current secret.
-                await File.WriteAllTextAsync(definitionsFile,
+                await PrivateFiles.WriteAsync(definitionsFile,
                     Definitions(await password.Resource.GetValueAsync(cancellationToken) ?? ""), cancellationToken);
                 await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, RabbitMQ.Name);
             })
