@@ -36,7 +36,9 @@ public static class EdgeExtensions
             CertificateKeyFile: Path.Combine(configRoot, "tls", "edge.key"),
             // Locally the master runs as the AppHost's user; from root, the workers (which parse every request) drop to
             // an unprivileged user. The nginx image's own build makes its workers the nginx user.
-            WorkerUser: local ? EdgeLayout.LocalWorker : null);
+            WorkerUser: local ? EdgeLayout.LocalWorker : null,
+            RedirectHttpToHttps: settings.Edge.RedirectHttpToHttps,
+            PublicHttpsPort: settings.Ports.EdgeHttps);
 
         var configFile = Path.Combine(stateDirectory, "nginx.conf");
         return local
