@@ -67,7 +67,7 @@ public sealed class LocalReachTests(ShopFixture fixture)
         int[] publicPorts = [shop.Ports.EdgeHttp, shop.Ports.EdgeHttps, shop.Ports.StaffHttps];
         var listening = ListeningSockets();
         var seen = new List<(int Pid, string Process, IPAddress Address, int Port)>();
-        foreach (var pid in LocalProcessReaper.FindTagged(shop.DataDirectory))
+        foreach (var pid in ShopProcessIds())
         {
             foreach (var inode in SocketInodes(pid))
             {
@@ -90,7 +90,7 @@ public sealed class LocalReachTests(ShopFixture fixture)
     [Fact]
     public void Nginx_workers_and_the_servers_with_a_service_user_do_not_run_as_root()
     {
-        var processes = LocalProcessReaper.FindTagged(shop.DataDirectory).Select(pid => (Pid: pid, Name: ProcessName(pid), Uids: Uids(pid)))
+        var processes = ShopProcessIds().Select(pid => (Pid: pid, Name: ProcessName(pid), Uids: Uids(pid)))
             .Where(p => p.Uids is not null).ToList();
         var workers = processes.Where(p => p.Name.StartsWith("nginx: worker process", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(workers);
@@ -109,6 +109,15 @@ public sealed class LocalReachTests(ShopFixture fixture)
             Assert.All(matching, p => Assert.True(p.Uids!.All(u => u == uid), $"{p.Name} ({p.Pid}) runs as uid {string.Join('/', p.Uids!)}, not {user} ({uid})"));
         }
     }
+
+    /// <summary>
+    /// Every process of the shop: each resource's process tree as the orchestrator reports it, and whatever carries the
+    /// shop's tag (epmd leaves its parent). Servers that retitle themselves (nginx, Redis) write over the environment
+    /// the tag is read from, so the tag alone misses them.
+    /// </summary>
+    private IReadOnlyList<int> ShopProcessIds() =>
+        [.. shop.Resources.SelectMany(resource => TestShop.ProcessTree(shop.ProcessId(resource)))
+            .Concat(LocalProcessReaper.FindTagged(shop.DataDirectory)).Distinct()];
 
     private static bool IsLoopback(IPAddress address) => IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 
