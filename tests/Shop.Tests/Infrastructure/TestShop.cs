@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
@@ -103,13 +102,13 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
     /// </summary>
     public HttpClient EdgeHttpsClient()
     {
-        var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(DataDirectory, "edge", "tls", "edge.crt"));
-        var expected = certificate.GetCertHash(HashAlgorithmName.SHA256);
-        certificate.Dispose();
+        var pem = File.ReadAllText(Path.Combine(DataDirectory, "edge", "tls", "edge.crt"));
+        var fields = PemEncoding.Find(pem);
+        var expected = Convert.FromBase64String(pem[fields.Base64Data]);
         return new HttpClient(new SocketsHttpHandler
         {
             SslOptions = { RemoteCertificateValidationCallback = (_, presented, _, _) =>
-                presented is not null && presented.GetCertHash(HashAlgorithmName.SHA256).AsSpan().SequenceEqual(expected) },
+                presented is not null && presented.GetRawCertData().AsSpan().SequenceEqual(expected) },
         })
         { BaseAddress = new Uri($"https://localhost:{Ports.EdgeHttps}") };
     }
