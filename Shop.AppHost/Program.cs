@@ -75,6 +75,6 @@ var reporting = builder.AddService<Projects.Shop_Reporting>("reporting", setting
 var edge = builder.AddEdge(settings, web, apis, reporting, infrastructure.Blobs, infrastructure.EdgeUpstreams);
 
 // A peak sale on request: Start it on the dashboard; it never starts by itself.
-builder.AddLoadTest(settings, edge, adminKey);
+builder.AddLoadTest(settings, edge, apis[0].GetEndpoint("http"), adminKey);
 
 builder.Build().Run();

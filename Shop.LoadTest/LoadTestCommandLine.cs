@@ -28,6 +28,12 @@ public sealed class LoadTestCommandLine
         Description = $"the shop's edge ({Defaults.Target})",
         CustomParser = result => Url(result),
     };
+    private readonly Option<Uri> adminTarget = new("--admin-target")
+    {
+        HelpName = "URL",
+        Description = $"where the sale is set up through the admin API: an API instance on this machine, or the shop's https address ({Defaults.AdminTarget})",
+        CustomParser = result => AdminUrl(result),
+    };
     private readonly Option<string> report = new("--report")
     {
         HelpName = "DIR",
@@ -72,7 +78,7 @@ public sealed class LoadTestCommandLine
         this.environment = environment ?? Environment.GetEnvironmentVariable;
         Option[] all =
         [
-            shoppers, arrivalSeconds, pollSeconds, stock, admissionsPerMinute, maxActive, duration, target, report, adminKey, products,
+            shoppers, arrivalSeconds, pollSeconds, stock, admissionsPerMinute, maxActive, duration, target, adminTarget, report, adminKey, products,
             shoppersPerAddress, orderWorkers, drainSeconds, waitingOnly, crowdConnections, saleId,
         ];
         foreach (var option in all)
@@ -154,6 +160,7 @@ public sealed class LoadTestCommandLine
             MaxActiveShoppers = Or(maxActive, Defaults.MaxActiveShoppers),
             DurationSeconds = Or(duration, Defaults.DurationSeconds),
             Target = Or(target, Defaults.Target),
+            AdminTarget = Or(adminTarget, Defaults.AdminTarget),
             ReportDirectory = Or(report, LoadTestOptions.DefaultReportDirectory()),
             AdminKey = (parse.GetResult(adminKey) is null ? null : parse.GetValue(adminKey)) ?? environment("Admin__Key") ?? environment("LOADTEST_ADMIN_KEY"),
             FirstProductId = range.First,
@@ -223,6 +230,19 @@ public sealed class LoadTestCommandLine
             return uri;
         }
         result.AddError($"--target takes an http(s) URL such as http://localhost:8080, not '{value}'.");
+        return null;
+    }
+
+    /// <summary>The API refuses the admin key over plain http from another machine: so does the load test, before it sends it.</summary>
+    private static Uri? AdminUrl(ArgumentResult result)
+    {
+        var value = Token(result);
+        if (Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var uri)
+            && (uri.Scheme == "https" || (uri.Scheme == "http" && uri.IsLoopback)))
+        {
+            return uri;
+        }
+        result.AddError($"--admin-target takes an https URL, or an http URL on this machine such as http://localhost:5301 (an API instance): the admin key never travels in clear text. Not '{value}'.");
         return null;
     }
 

@@ -17,6 +17,11 @@ public sealed record LoadTestOptions
     /// <summary>Upper bound of the sale: shoppers still waiting then give up. The drain of the order queue comes after.</summary>
     public int DurationSeconds { get; init; } = 600;
     public Uri Target { get; init; } = new("http://localhost:8080/");
+    /// <summary>
+    /// Where the sale is set up through the admin API, which takes its key over https or straight from this machine
+    /// only: by default <c>./shop run</c>'s first API instance; a remote shop's https address otherwise.
+    /// </summary>
+    public Uri AdminTarget { get; init; } = new("http://localhost:5301/");
     public string ReportDirectory { get; init; } = DefaultReportDirectory();
     public string? AdminKey { get; init; }
     public int FirstProductId { get; init; } = 4901;
@@ -59,6 +64,7 @@ public sealed record LoadTestOptions
             "--max-active", MaxActiveShoppers.ToString(c),
             "--duration", DurationSeconds.ToString(c),
             "--target", Target.ToString(),
+            "--admin-target", AdminTarget.ToString(),
             "--report", ReportDirectory,
             "--products", $"{FirstProductId}-{LastProductId}",
             "--shoppers-per-address", ShoppersPerAddress.ToString(c),

@@ -2,14 +2,17 @@ using System.Net.Http.Json;
 
 namespace Shop.LoadTest;
 
-/// <summary>The staff side of the run, through the admin API: stock the products, open the sale, read its stats, end it.</summary>
-public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDisposable
+/// <summary>
+/// The staff side of the run, through the admin API at <see cref="LoadTestOptions.AdminTarget"/>: stock the products,
+/// open the sale, read its stats, end it. What shoppers would see it reads through the edge (<paramref name="shop"/>).
+/// </summary>
+public sealed class SaleControl(HttpClient admin, HttpClient shop, LoadTestOptions options) : IDisposable
 {
     public static SaleControl Create(LoadTestOptions options)
     {
-        var http = new HttpClient { BaseAddress = options.Target, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Add("X-Admin-Key", options.AdminKey);
-        return new SaleControl(http, options);
+        var admin = new HttpClient { BaseAddress = options.AdminTarget, Timeout = TimeSpan.FromSeconds(30) };
+        admin.DefaultRequestHeaders.Add("X-Admin-Key", options.AdminKey);
+        return new SaleControl(admin, new HttpClient { BaseAddress = options.Target, Timeout = TimeSpan.FromSeconds(30) }, options);
     }
 
     /// <summary>Units per product: the stock split evenly, the remainder to the first products.</summary>
@@ -19,7 +22,7 @@ public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDis
     {
         foreach (var (productId, units) in StockPlan)
         {
-            await EnsureAsync(await http.PutAsJsonAsync($"api/admin/catalog/items/{productId}", new { stock = units }, cancellationToken),
+            await EnsureAsync(await admin.PutAsJsonAsync($"api/admin/catalog/items/{productId}", new { stock = units }, cancellationToken),
                 $"set the stock of product {productId}");
         }
         var startsAt = DateTimeOffset.UtcNow.AddSeconds(2);
@@ -34,11 +37,11 @@ public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDis
             queueMode = "Fifo",
             whenRedisDown = "Closed",
         };
-        await EnsureAsync(await http.PutAsJsonAsync($"api/admin/sales/{options.SaleId}", sale, cancellationToken), "create the sale");
+        await EnsureAsync(await admin.PutAsJsonAsync($"api/admin/sales/{options.SaleId}", sale, cancellationToken), "create the sale");
         if (options.WaitingOnly)
         {
             // Staff paused admissions before the first shopper came: everyone joins, no one is let in.
-            await EnsureAsync(await http.PostAsync($"api/admin/sales/{options.SaleId}/pause", null, cancellationToken), "pause the sale");
+            await EnsureAsync(await admin.PostAsync($"api/admin/sales/{options.SaleId}/pause", null, cancellationToken), "pause the sale");
         }
         await WaitUntilEveryInstanceKnowsTheSaleAsync(cancellationToken);
     }
@@ -54,7 +57,7 @@ public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDis
         var deadline = DateTime.UtcNow.AddSeconds(15);
         for (var inARow = 0; inARow < 12 && DateTime.UtcNow < deadline;)
         {
-            using var response = await http.GetAsync("api/waitingroom/status", cancellationToken);
+            using var response = await shop.GetAsync("api/waitingroom/status", cancellationToken);
             inARow = response.StatusCode == System.Net.HttpStatusCode.NotFound ? inARow + 1 : 0;
             if (inARow == 0)
             {
@@ -70,7 +73,7 @@ public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDis
         timeout.CancelAfter(TimeSpan.FromSeconds(1));
         try
         {
-            var stats = await http.GetFromJsonAsync<SaleStats>($"api/admin/sales/{options.SaleId}/stats", Json.Options, timeout.Token);
+            var stats = await admin.GetFromJsonAsync<SaleStats>($"api/admin/sales/{options.SaleId}/stats", Json.Options, timeout.Token);
             return stats is null ? null : new QueueReading(at, stats.Waiting, stats.Active, stats.Admitted, stats.Abandoned, stats.EffectiveAdmissionsPerMinute);
         }
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -80,7 +83,7 @@ public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDis
     }
 
     public async Task EndSaleAsync(CancellationToken cancellationToken) =>
-        await http.DeleteAsync($"api/admin/sales/{options.SaleId}", cancellationToken);
+        await admin.DeleteAsync($"api/admin/sales/{options.SaleId}", cancellationToken);
 
     /// <summary>What the catalog says is left of each product now.</summary>
     public async Task<IReadOnlyDictionary<int, int?>> StockLeftAsync(CancellationToken cancellationToken)
@@ -88,13 +91,17 @@ public sealed class SaleControl(HttpClient http, LoadTestOptions options) : IDis
         var left = new Dictionary<int, int?>();
         foreach (var productId in StockPlan.Keys)
         {
-            var item = await http.GetFromJsonAsync<CatalogItem>($"api/catalog/items/{productId}", Json.Options, cancellationToken);
+            var item = await shop.GetFromJsonAsync<CatalogItem>($"api/catalog/items/{productId}", Json.Options, cancellationToken);
             left[productId] = item?.Stock;
         }
         return left;
     }
 
-    public void Dispose() => http.Dispose();
+    public void Dispose()
+    {
+        admin.Dispose();
+        shop.Dispose();
+    }
 
     private static Dictionary<int, int> Plan(LoadTestOptions options)
     {

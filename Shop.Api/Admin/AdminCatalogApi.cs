@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Shop.Api.Catalog;
 using Shop.Api.Platform;
 using Shop.Data;
+using Shop.ServiceDefaults.Security;
 
 namespace Shop.Api.Admin;
 
@@ -18,6 +20,8 @@ public static class AdminCatalogApi
     {
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
+        // Wrong keys are counted in Redis, so the instances share one count per address.
+        builder.Services.TryAddSingleton<SharedRateLimiter>();
         builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminOptions.Policy, null);
         builder.Services.AddAuthorizationBuilder().AddPolicy(AdminOptions.Policy, policy => policy
             .AddAuthenticationSchemes(AdminOptions.Policy).RequireAuthenticatedUser());

@@ -28,11 +28,8 @@ public static class EdgeCertificate
 
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(2));
         Directory.CreateDirectory(Path.GetDirectoryName(certificateFile)!);
-        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        // nginx's master reads the key before it drops privileges: no one else needs to, ever.
+        Local.PrivateFiles.Write(keyFile, key.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
     }
 }

@@ -3,6 +3,9 @@ using System.Text;
 namespace Shop.AppHost.Edge;
 
 /// <summary>Everything the edge needs to know to write its nginx configuration.</summary>
+/// <param name="WorkerUser">Who nginx's workers run as when its master runs as root (null: nginx's own default).</param>
+/// <param name="RedirectHttpToHttps">Send every http request to https (<c>Shop:Edge:RedirectHttpToHttps</c>).</param>
+/// <param name="PublicHttpsPort">The https port clients reach, for the redirect (default: <paramref name="HttpsPort"/>).</param>
 public sealed record EdgeLayout(
     int HttpPort,
     int HttpsPort,
@@ -15,7 +18,16 @@ public sealed record EdgeLayout(
     string StateDirectory,
     string CertificateFile,
     string CertificateKeyFile,
-    bool RunAsRoot);
+    string? WorkerUser,
+    bool RedirectHttpToHttps = false,
+    int? PublicHttpsPort = null)
+{
+    /// <summary>Debian's web server user: nginx's workers drop to it from a root master (Debian's nginx default is nobody).</summary>
+    public const string LocalWorkerUser = "www-data";
+
+    /// <summary>The unprivileged user of a local edge started by this process: none unless it runs as root.</summary>
+    public static string? LocalWorker => Local.LocalProcessExtensions.RunningAsRoot ? LocalWorkerUser : null;
+}
 
 /// <summary>
 /// Generates the edge's nginx.conf: load balancer, TLS terminator and CDN-style cache in one place, and the staff
@@ -164,6 +176,29 @@ public static class EdgeConfig
     private static readonly string PageErrors = ErrorPages("page");
     private static readonly string ProblemErrors = ErrorPages("problem");
 
+    /// <summary>
+    /// An admin call over plain http: the staff key has crossed the network in clear, and accepting it would teach
+    /// clients to keep doing so. 403 (refused whatever the key), not 421 (the shop is the right server) nor 426 (no
+    /// client upgrades a connection to TLS in place).
+    /// </summary>
+    public static readonly EdgeError HttpsRequired = new(403, 403, "HTTPS Required",
+        "Admin calls are accepted over https only, so the admin key never travels in clear text. Send this request to the shop's https address.");
+
+    /// <summary>/api/admin/'s own errors: the edge raises a 403 only to refuse plain http, and says so.</summary>
+    private static readonly string AdminErrors =
+        "            error_page 403 @problem_https_required;\n" + string.Concat(ProblemErrors.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => !line.Contains("error_page 403 ", StringComparison.Ordinal)).Select(line => line + "\n"));
+
+    private static readonly string HttpsRequiredLocation = $$"""
+                location @problem_https_required {
+                    default_type application/problem+json;
+                    add_header Cache-Control no-store always;
+        {{SecurityHeaders}}
+                    return 403 '{{Quoted(HttpsRequired.ProblemJson())}}';
+                }
+
+        """;
+
     /// <summary>/api/'s passage to the instances, as the cached locations repeat it (see the /api/ location).</summary>
     private static readonly string ApiPassage = Forwarded + "\n" + """
                             proxy_set_header Connection "";
@@ -209,6 +244,32 @@ public static class EdgeConfig
     /// <summary>Connections the kernel queues for the shop's ports before nginx accepts them.</summary>
     public const int ListenBacklog = 4096;
 
+    /// <summary>
+    /// <c>Shop:Edge:RedirectHttpToHttps</c>: which http requests go to https. Not the orchestrator's health check (it
+    /// asks over http), and not an admin call: its key already went in clear, and a redirect would only carry it on;
+    /// it gets <see cref="HttpsRequired"/> instead.
+    /// </summary>
+    private static readonly string RedirectMap = $$"""
+        map "$scheme:$uri" $redirect_to_https {
+                    "http:{{HealthPath}}" 0;
+                    "~^http:/api/admin/"  0;
+                    "~^http:"             1;
+                    default               0;
+                }
+
+        """;
+
+    /// <summary>308 keeps the method and body (a 301 turns a POST into a GET); browsers remember HSTS from the https answer.</summary>
+    private static string RedirectToHttps(EdgeLayout edge)
+    {
+        var port = edge.PublicHttpsPort ?? edge.HttpsPort;
+        return $$"""
+                    if ($redirect_to_https) {
+                        return 308 https://$host{{(port == 443 ? "" : $":{port}")}}$request_uri;
+                    }
+            """;
+    }
+
     public static string Generate(EdgeLayout edge)
     {
         var api = new StringBuilder();
@@ -222,7 +283,7 @@ public static class EdgeConfig
         var state = edge.StateDirectory;
 
         return $$"""
-            {{(edge.RunAsRoot ? "user root;" : "")}}
+            {{(edge.WorkerUser is { } user ? $"user {user};" : "")}}
             worker_processes auto;
             pid {{state}}/nginx.pid;
             error_log stderr warn;
@@ -293,6 +354,7 @@ public static class EdgeConfig
                     default "no-store";
                 }
 
+            {{(edge.RedirectHttpToHttps ? RedirectMap : "")}}
                 map $scheme $hsts {
                     https   "max-age=31536000";
                     default "";
@@ -336,6 +398,7 @@ public static class EdgeConfig
                     ssl_certificate_key {{edge.CertificateKeyFile}};
 
                     proxy_http_version 1.1;
+            {{(edge.RedirectHttpToHttps ? RedirectToHttps(edge) : "")}}
             {{SecurityHeaders}}
             {{PageErrors}}
 
@@ -358,6 +421,21 @@ public static class EdgeConfig
                         proxy_next_upstream_tries 2;
                         # Only the edge's own errors: the API's answers, its problems included, pass through as they are.
             {{ProblemErrors}}
+                    }
+
+                    # Admin calls carry the staff key: never over plain http, where anyone on the way could read it
+                    # (HttpsRequired). The API refuses a forwarded plain-http call as well.
+                    location /api/admin/ {
+                        if ($scheme = http) {
+                            return 403;
+                        }
+                        proxy_pass http://api;
+            {{Forwarded}}
+                        proxy_set_header Connection "";
+                        proxy_connect_timeout 2s;
+                        proxy_next_upstream error;
+                        proxy_next_upstream_tries 2;
+            {{AdminErrors}}
                     }
 
                     # The catalog's anonymous reads: the same passage as /api/, through the micro-cache (CatalogCache).
@@ -420,6 +498,7 @@ public static class EdgeConfig
                     }
 
             {{ErrorLocations}}
+            {{HttpsRequiredLocation}}
                     location / {
                         proxy_pass http://web;
             {{Forwarded}}

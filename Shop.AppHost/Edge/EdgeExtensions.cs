@@ -34,7 +34,11 @@ public static class EdgeExtensions
             StateDirectory: local ? stateDirectory : "/var/cache/nginx",
             CertificateFile: Path.Combine(configRoot, "tls", "edge.crt"),
             CertificateKeyFile: Path.Combine(configRoot, "tls", "edge.key"),
-            RunAsRoot: local && LocalProcessExtensions.RunningAsRoot);
+            // Locally the master runs as the AppHost's user; from root, the workers (which parse every request) drop to
+            // an unprivileged user. The nginx image's own build makes its workers the nginx user.
+            WorkerUser: local ? EdgeLayout.LocalWorker : null,
+            RedirectHttpToHttps: settings.Edge.RedirectHttpToHttps,
+            PublicHttpsPort: settings.Ports.EdgeHttps);
 
         var configFile = Path.Combine(stateDirectory, "nginx.conf");
         return local
@@ -53,11 +57,7 @@ public static class EdgeExtensions
         EndpointReference Configure<T>(IResourceBuilder<T> edge)
             where T : IResourceWithEndpoints, IResourceWithWaitSupport
         {
-            edge.OnBeforeResourceStarted((_, _, _) =>
-                {
-                    WriteConfig(layout, stateDirectory, configFile);
-                    return Task.CompletedTask;
-                })
+            edge.OnBeforeResourceStarted((_, _, _) => PrepareAsync(layout, stateDirectory, configFile))
                 .WithHttpHealthCheck(EdgeConfig.HealthPath, endpointName: "http")
                 .WaitFor(web)
                 .WaitFor(blobs.Resource);
@@ -72,13 +72,30 @@ public static class EdgeExtensions
         }
     }
 
-    private static void WriteConfig(EdgeLayout layout, string stateDirectory, string configFile)
+    /// <summary>Where the workers write: request bodies and answers too large for memory, and the caches.</summary>
+    public static IReadOnlyList<string> WorkerFolders { get; } =
+        ["client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "catalog-cache", "queue-cache"];
+
+    /// <summary>
+    /// Writes the config and the certificate into a private state folder (the TLS key and the cached answers are
+    /// nobody else's). The master reads the config and the key before it drops privileges; the workers only need
+    /// their own folders, which become their user's (and nginx would otherwise fail to write into those a root worker made).
+    /// </summary>
+    public static async Task PrepareAsync(EdgeLayout layout, string stateDirectory, string configFile)
     {
-        foreach (var folder in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "catalog-cache", "tls" })
+        await PrivateFiles.MakePrivateAsync(stateDirectory);
+        foreach (var folder in WorkerFolders.Append("tls"))
         {
             Directory.CreateDirectory(Path.Combine(stateDirectory, folder));
         }
         EdgeCertificate.EnsureExists(Path.Combine(stateDirectory, "tls", "edge.crt"), Path.Combine(stateDirectory, "tls", "edge.key"));
-        File.WriteAllText(configFile, EdgeConfig.Generate(layout));
+        await PrivateFiles.WriteAsync(configFile, EdgeConfig.Generate(layout), CancellationToken.None);
+        if (layout.WorkerUser is { } user)
+        {
+            foreach (var folder in WorkerFolders)
+            {
+                await LocalProcessExtensions.EnsureOwnedDirectoryAsync(Path.Combine(stateDirectory, folder), user);
+            }
+        }
     }
 }

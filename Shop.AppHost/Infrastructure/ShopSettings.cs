@@ -39,6 +39,20 @@ public sealed class ShopSettings
 
     [Required]
     public RateLimitSettings RateLimits { get; set; } = new();
+
+    [Required]
+    public EdgeSettings Edge { get; set; } = new();
+}
+
+/// <summary>How the edge treats plain http.</summary>
+public sealed class EdgeSettings
+{
+    /// <summary>
+    /// Every http request is redirected to https (308), and browsers then keep to https (HSTS, sent on every https
+    /// answer). Off locally, where http://localhost:8080 is the everyday address; on in production. Admin calls over
+    /// http are refused either way.
+    /// </summary>
+    public bool RedirectHttpToHttps { get; set; }
 }
 
 /// <summary>Per-minute limits counted in Redis, so all instances of a service share one count (joins: <see cref="WaitingRoomSettings"/>).</summary>

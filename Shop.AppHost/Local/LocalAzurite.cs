@@ -17,11 +17,8 @@ public static class LocalAzurite
             .WithArgs("--blobHost", "127.0.0.1", "--blobPort", port.ToString(), "--location", dataDirectory,
                 "--skipApiVersionCheck", "--loose")
             .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: false)
-            .OnBeforeResourceStarted((_, _, _) =>
-            {
-                Directory.CreateDirectory(dataDirectory);
-                return Task.CompletedTask;
-            })
+            // Its blobs are private to the AppHost's user, as every server's data is (PrivateFiles).
+            .OnBeforeResourceStarted((_, _, _) => PrivateFiles.MakePrivateAsync(dataDirectory))
             .WithBlobContainerReadiness(azurite);
     }
 }

@@ -12,6 +12,8 @@ public static class LocalInfrastructure
         this IDistributedApplicationBuilder builder, ShopSettings settings, ConnectionBudget budget, InfrastructurePasswords passwords)
     {
         var ports = settings.Ports;
+        // Before the orchestrator starts anything: every server inherits it.
+        PrivateFiles.RestrictNewFiles();
         string Data(string name) => settings.DataPath(builder, name);
 
         var postgres = builder.AddLocalPostgres("postgres", ports.Postgres, budget.MaxConnections, passwords.Postgres,

@@ -32,19 +32,15 @@ public static class LocalPgBouncer
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
             .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
             {
-                Directory.CreateDirectory(dataDirectory);
+                await PrivateFiles.MakePrivateAsync(dataDirectory);
                 // PgBouncer logs in to Postgres with SCRAM using the plain-text password it holds here. Clients log in
                 // to PgBouncer with md5: SCRAM against a plain-text entry costs PgBouncer's single thread a PBKDF2 per
                 // login, and a burst of a few hundred pool openings on a loaded 2-core machine starved it for seconds.
                 // It listens on loopback only.
-                await File.WriteAllTextAsync(userList,
+                await PrivateFiles.WriteAsync(userList,
                     $"\"postgres\" \"{await password.Resource.GetValueAsync(cancellationToken)}\"\n", cancellationToken);
-                await File.WriteAllTextAsync(configFile, Config(port, budget, primaryPort, userList, databaseName), cancellationToken);
+                await PrivateFiles.WriteAsync(configFile, Config(port, budget, primaryPort, userList, databaseName), cancellationToken);
                 await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, Postgres.Name);
-                if (!OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(userList, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                }
             })
             .WaitFor(primary)
             .WithReadinessProbe(cancellationToken => ReadinessProbes.PostgresAsync(bouncer, cancellationToken));

@@ -22,7 +22,7 @@ public static class LocalPostgres
             initialize: async (pgdata, _, cancellationToken) =>
             {
                 var passwordFile = Path.Combine(dataDirectory, "initdb.pw");
-                await File.WriteAllTextAsync(passwordFile, await password.Resource.GetValueAsync(cancellationToken), cancellationToken);
+                await PrivateFiles.WriteAsync(passwordFile, await password.Resource.GetValueAsync(cancellationToken) ?? "", cancellationToken);
                 try
                 {
                     await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, Postgres.Name);
@@ -99,6 +99,8 @@ public static class LocalPostgres
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
             .OnBeforeResourceStarted(async (_, e, cancellationToken) =>
             {
+                // The cluster, and the standby's primary_conninfo with the password in it, are postgres's alone.
+                await PrivateFiles.MakePrivateAsync(dataDirectory);
                 if (!File.Exists(Path.Combine(pgdata, "PG_VERSION")))
                 {
                     // A first start that was interrupted leaves a half-made cluster; start it over.
@@ -106,7 +108,6 @@ public static class LocalPostgres
                     {
                         Directory.Delete(pgdata, recursive: true);
                     }
-                    Directory.CreateDirectory(dataDirectory);
                     await initialize(pgdata, e.Services, cancellationToken);
                 }
                 await LocalProcessExtensions.EnsureOwnedDirectoryAsync(sockets, Postgres.Name);

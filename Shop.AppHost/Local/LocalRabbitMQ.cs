@@ -33,6 +33,9 @@ public static class LocalRabbitMQ
 
     private static readonly ServiceUser RabbitMQ = new("rabbitmq");
 
+    /// <summary>Erlang's distribution listener on loopback only (its default is every interface).</summary>
+    private const string LoopbackDistribution = "-kernel inet_dist_use_interface {127,0,0,1}";
+
     public static IResourceBuilder<LocalServerResource> AddLocalRabbitMQ(
         this IDistributedApplicationBuilder builder, string name, int port, int managementPort,
         int distributionPort, int epmdPort, IResourceBuilder<ParameterResource> password, string dataDirectory)
@@ -59,6 +62,12 @@ public static class LocalRabbitMQ
             .WithEnvironment("RABBITMQ_NODE_PORT", port.ToString())
             .WithEnvironment("RABBITMQ_DIST_PORT", distributionPort.ToString())
             .WithEnvironment("ERL_EPMD_PORT", epmdPort.ToString())
+            // Erlang's distribution port and epmd listen on every interface by default: a neighbour that reached them
+            // and guessed the cookie would run code in the broker. Only this machine's tools ever need them.
+            .WithEnvironment("ERL_EPMD_ADDRESS", "127.0.0.1")
+            .WithEnvironment("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", LoopbackDistribution)
+            // A command-line tool's VM started in the broker's environment (rabbitmq-diagnostics) listens the same way.
+            .WithEnvironment("RABBITMQ_CTL_ERL_ARGS", LoopbackDistribution)
             .WithEnvironment("RABBITMQ_MNESIA_BASE", Path.Combine(dataDirectory, "mnesia"))
             .WithEnvironment("RABBITMQ_LOG_BASE", Path.Combine(dataDirectory, "log"))
             .WithEnvironment("RABBITMQ_LOGS", "-")
@@ -69,6 +78,8 @@ public static class LocalRabbitMQ
             .WithEnvironment("HOME", home)
             .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
             {
+                // The definitions (the user's password hash), the Erlang cookie in home and the message store are the broker's alone.
+                await PrivateFiles.MakePrivateAsync(dataDirectory);
                 Directory.CreateDirectory(home);
                 await File.WriteAllTextAsync(Path.Combine(dataDirectory, "rabbitmq-env.conf"), "", cancellationToken);
                 await File.WriteAllTextAsync(pluginsFile, "[rabbitmq_management].", cancellationToken);
@@ -80,7 +91,7 @@ public static class LocalRabbitMQ
                     {Settings}
                     """, cancellationToken);
                 // Imported on every boot, so the user's password always matches the current secret.
-                await File.WriteAllTextAsync(definitionsFile,
+                await PrivateFiles.WriteAsync(definitionsFile,
                     Definitions(await password.Resource.GetValueAsync(cancellationToken) ?? ""), cancellationToken);
                 await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, RabbitMQ.Name);
             })

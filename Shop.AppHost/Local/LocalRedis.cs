@@ -2,9 +2,11 @@ using StackExchange.Redis;
 
 namespace Shop.AppHost.Local;
 
-/// <summary>Redis from Debian's package, with append-only persistence in the data folder.</summary>
+/// <summary>Redis from Debian's package, as its service user, with append-only persistence in the data folder.</summary>
 public static class LocalRedis
 {
+    private static readonly ServiceUser Redis = new("redis");
+
     /// <summary>
     /// Stated rather than left to redis-server's defaults. Carts, waiting-room tickets and the Data Protection key ring
     /// live here, so writes go to the append-only file and reach the disk every second (at most a second lost in a
@@ -26,19 +28,21 @@ public static class LocalRedis
         IResourceBuilder<ParameterResource> password, string dataDirectory)
     {
         var configFile = Path.Combine(dataDirectory, "redis.conf");
-        var redis = new LocalServerResource(name, "/usr/bin/redis-server", dataDirectory)
+        var (command, arguments) = Redis.Command("/usr/bin/redis-server", configFile);
+        var redis = new LocalServerResource(name, command, dataDirectory)
         {
             ConnectionStringExpression = ReferenceExpression.Create($"127.0.0.1:{port.ToString()},password={password}"),
         };
 
         return builder.AddResource(redis)
-            .WithArgs(configFile)
+            .WithArgs(arguments)
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
             .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
             {
-                Directory.CreateDirectory(dataDirectory);
-                // Written on every start (not passed as arguments) so the password stays out of the process list.
-                await File.WriteAllTextAsync(configFile, $$"""
+                await PrivateFiles.MakePrivateAsync(dataDirectory);
+                // Written on every start (not passed as arguments) so the password stays out of the process list; the
+                // file, the append-only file and the snapshots (carts, tickets, key rings) are Redis's user's alone.
+                await PrivateFiles.WriteAsync(configFile, $$"""
                     bind 127.0.0.1
                     port {{port}}
                     protected-mode yes
@@ -48,6 +52,7 @@ public static class LocalRedis
                     {{Settings}}
                     requirepass {{await password.Resource.GetValueAsync(cancellationToken)}}
                     """, cancellationToken);
+                await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, Redis.Name);
             })
             .WithReadinessProbe(async cancellationToken =>
             {

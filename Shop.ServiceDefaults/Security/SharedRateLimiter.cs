@@ -50,6 +50,36 @@ public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<Shar
         }
     }
 
+    /// <summary>
+    /// Whether the partition has used up its window, without counting an attempt: for limits that count only failures
+    /// (wrong keys), checked before the attempt is judged, so a blocked caller learns nothing from a guess.
+    /// </summary>
+    /// <returns>Null when attempts may go ahead; otherwise how long to wait.</returns>
+    public async Task<TimeSpan?> PeekAsync(string name, string partition, RateLimit limit)
+    {
+        try
+        {
+            var key = new RedisKey($"ratelimit:{name}:{partition}");
+            var (count, ttl) = await tolerance.RunAsync(async () =>
+            {
+                var database = redis.GetDatabase();
+                var count = database.StringGetAsync(key);
+                var ttl = database.KeyTimeToLiveAsync(key);
+                return ((long?)await count, await ttl);
+            });
+            if (count is not { } used || used < limit.PermitLimit)
+            {
+                return null;
+            }
+            return ttl is { } left && left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            WarnUnchecked(name, e);
+            return null;
+        }
+    }
+
     private void WarnUnchecked(string name, Exception e)
     {
         if (uncheckedWarning.ShouldWarn(out var suppressed))

@@ -73,14 +73,9 @@ public sealed class Baseline : IAsyncDisposable
         // Every upstream of the edge's config is the baseline Kestrel; only /api/ is ever asked for.
         var directory = Path.Combine(shop.DataDirectory, "baseline-edge");
         var layout = new EdgeLayout(ports[1], ports[2], "127.0.0.1", ports[0], [ports[0]], ports[0], ports[3], ports[0],
-            directory, Path.Combine(directory, "tls", "edge.crt"), Path.Combine(directory, "tls", "edge.key"), LocalProcessExtensions.RunningAsRoot);
-        foreach (var folder in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "tls" })
-        {
-            Directory.CreateDirectory(Path.Combine(directory, folder));
-        }
-        EdgeCertificate.EnsureExists(layout.CertificateFile, layout.CertificateKeyFile);
+            directory, Path.Combine(directory, "tls", "edge.crt"), Path.Combine(directory, "tls", "edge.key"), EdgeLayout.LocalWorker);
         var configFile = Path.Combine(directory, "nginx.conf");
-        await File.WriteAllTextAsync(configFile, EdgeConfig.Generate(layout), token);
+        await EdgeExtensions.PrepareAsync(layout, directory, configFile);
         // The config logs to stderr, as the shop's edge does into its resource log; here that is a file beside it.
         var log = new StreamWriter(Path.Combine(directory, "error.log"), append: true) { AutoFlush = true };
         var edge = Process.Start(new ProcessStartInfo("/usr/sbin/nginx", ["-e", "stderr", "-p", directory, "-c", configFile, "-g", "daemon off;"])

@@ -19,7 +19,7 @@ public static class LoadTestShop
 
     public static IEnumerable<string> LoadTestSettings => ["Shop:Database:PgBouncer=true"];
 
-    /// <param name="options">The run, already checked (the target and the admin key come from the shop booted here).</param>
+    /// <param name="options">The run, already checked (the targets and the admin key come from the shop booted here).</param>
     public static async Task<int> RunAsync(LoadTestOptions options, CancellationToken token)
     {
         Console.WriteLine("Booting a shop for the load test (Local mode, .data/loadtest, PgBouncer on) ...");
@@ -27,6 +27,7 @@ public static class LoadTestShop
         options = options with
         {
             Target = new Uri(shop.EdgeUrl),
+            AdminTarget = new Uri(shop.ApiUrl),
             AdminKey = await shop.ParameterAsync("admin-key", token),
             ReportDirectory = Path.GetFullPath(options.ReportDirectory),
         };

@@ -9,7 +9,7 @@ public static class CatalogAdmin
     /// <param name="update">The admin API's body: any of <c>name</c>, <c>price</c>, <c>stock</c>.</param>
     public static async Task UpdateProductAsync(this TestShop shop, int productId, object update)
     {
-        using var edge = shop.EdgeClient();
+        using var edge = shop.EdgeHttpsClient();
         using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/catalog/items/{productId}") { Content = JsonContent.Create(update) };
         request.Headers.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
         using var response = await edge.SendAsync(request);

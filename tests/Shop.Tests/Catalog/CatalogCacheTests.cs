@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using Shop.Tests.Hardening;
 using Shop.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -14,7 +15,9 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
     [Fact]
     public async Task Staff_update_without_the_admin_key_is_a_401_problem()
     {
-        using var edge = shop.EdgeClient();
+        // Over https (admin calls over http are refused before any key is read), from an address of its own: a wrong
+        // key counts against the address it came from.
+        using var edge = Browserlike.Client(new Uri($"https://localhost:{shop.Ports.EdgeHttps}"), Browserlike.NewSourceAddress());
         using var wrongKey = new HttpRequestMessage(HttpMethod.Put, "/api/admin/catalog/items/1") { Content = JsonContent.Create(new { price = 1m }) };
         wrongKey.Headers.Add("X-Admin-Key", "not-the-key-not-the-key");
 
@@ -43,7 +46,7 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
     [MemberData(nameof(BadUpdates))]
     public async Task Bad_staff_update_is_a_400_problem_naming_the_field_and_changes_nothing(string id, string body, string field)
     {
-        using var edge = shop.EdgeClient();
+        using var edge = shop.EdgeHttpsClient();
         var before = await ProductRowAsync(1);
 
         using var response = await SendUpdateAsync(edge, id, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
@@ -67,7 +70,7 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
     [Fact]
     public async Task Malformed_staff_update_is_a_400_problem_and_an_unknown_item_a_404_problem()
     {
-        using var edge = shop.EdgeClient();
+        using var edge = shop.EdgeHttpsClient();
 
         using var malformed = await SendUpdateAsync(edge, "1", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
         using var unknown = await SendUpdateAsync(edge, "999999", JsonContent.Create(new { price = 10m }));
@@ -99,7 +102,7 @@ public sealed class CatalogCacheTests(ShopFixture fixture)
             Assert.Equal(TestShop.ApiInstances.Count, await ShopRedis.InvalidationSubscribersAsync(redis));
         }
 
-        using var edge = shop.EdgeClient();
+        using var edge = shop.EdgeHttpsClient();
         using var update = await SendUpdateAsync(edge, id.ToString(), JsonContent.Create(new { price = newPrice }));
         update.EnsureSuccessStatusCode();
         // From the staff member's "saved" (the commit and the broadcast are done): the PUT's own time on a busy

@@ -99,7 +99,8 @@ public sealed class AccessTests(ShopFixture fixture)
         Assert.True(admin.Count >= 6, $"Only {admin.Count} endpoints carry the {AdminKeyPolicy} policy");
         Assert.All(admin, e => Assert.StartsWith("/api/admin/", e.Route));
 
-        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = api.BaseAddress };
+        // From an address of its own: its wrong keys count against that address alone.
+        using var http = Browserlike.Client(api.BaseAddress, Browserlike.NewSourceAddress());
         // A shopper in the middle of shopping: a waiting-room ticket from the API and a cart cookie from the storefront.
         using var join = await http.PostAsync("/api/waitingroom/join", null);
         var shopperCookies = string.Join("; ", join.Headers.TryGetValues("Set-Cookie", out var set) ? set.Select(c => c.Split(';')[0]) : [])

@@ -79,12 +79,12 @@ public sealed class EdgeSecurityTests(ShopFixture fixture)
     [Fact]
     public void Edge_drops_every_forwarding_header_a_client_sends_and_sets_the_address_itself()
     {
-        var config = EdgeConfig.Generate(new EdgeLayout(8080, 8443, "127.0.0.1", 5200, [5301], 10000, 8444, 8090, "/tmp/edge", "c.pem", "k.pem", RunAsRoot: false));
+        var config = EdgeConfig.Generate(new EdgeLayout(8080, 8443, "127.0.0.1", 5200, [5301], 10000, 8444, 8090, "/tmp/edge", "c.pem", "k.pem", WorkerUser: null));
 
-        // Each proxying location (/api/, the three catalog reads, the sales' queues, /api/orders and / of the shop, / of the
-        // staff reports) must set all of them, since nginx passes on whatever a client sent otherwise.
+        // Each proxying location (/api/, /api/admin/, the three catalog reads, the sales' queues, /api/orders and / of the
+        // shop, / of the staff reports) must set all of them, since nginx passes on whatever a client sent otherwise.
         var proxyingLocations = new[] { "api", "web", "reporting" }.Sum(upstream => config.Split($"proxy_pass http://{upstream};").Length - 1);
-        Assert.Equal(8, proxyingLocations);
+        Assert.Equal(9, proxyingLocations);
         foreach (var line in new[]
         {
             "proxy_set_header X-Forwarded-For $remote_addr;", "proxy_set_header X-Real-IP $remote_addr;",

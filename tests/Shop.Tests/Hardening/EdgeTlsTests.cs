@@ -76,7 +76,7 @@ public sealed class EdgeTlsTests(ShopFixture fixture)
     [Fact]
     public void The_edge_states_the_same_tls_policy_in_every_https_server()
     {
-        var config = EdgeConfig.Generate(new EdgeLayout(8080, 8443, "127.0.0.1", 5200, [5301], 10000, 8444, 8090, "/tmp/edge", "c.pem", "k.pem", RunAsRoot: false));
+        var config = EdgeConfig.Generate(new EdgeLayout(8080, 8443, "127.0.0.1", 5200, [5301], 10000, 8444, 8090, "/tmp/edge", "c.pem", "k.pem", WorkerUser: null));
 
         // Stated once at http level, so no server can differ; no server overrides it.
         foreach (var line in new[]

@@ -15,7 +15,8 @@ internal static class RawHttp
     private const string Continue = "HTTP/1.1 100";
 
     /// <summary>Sends <paramref name="request"/> as HttpClient would, but waits for the go-ahead before a large body.</summary>
-    public static async Task<RawAnswer> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <param name="source">The address to send from (a loopback address of its own), or null for the machine's own.</param>
+    public static async Task<RawAnswer> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken, System.Net.IPAddress? source = null)
     {
         var uri = request.RequestUri!;
         var head = new StringBuilder($"{request.Method} {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Authority}\r\n");
@@ -29,17 +30,27 @@ internal static class RawHttp
         {
             head.Append($"Content-Length: {body.Length}\r\n");
         }
-        return await SendAsync(uri, head.Append("\r\n").ToString(), body, trickle: false, cancellationToken);
+        return await SendAsync(uri, head.Append("\r\n").ToString(), body, trickle: false, cancellationToken, source);
     }
 
     /// <summary>
     /// Sends <paramref name="head"/>, then the body: at once, after a 100 Continue when the head expects one, or (trickling)
     /// one space a second until the service answers.
     /// </summary>
-    public static async Task<RawAnswer> SendAsync(Uri address, string head, byte[] body, bool trickle, CancellationToken cancellationToken)
+    public static async Task<RawAnswer> SendAsync(Uri address, string head, byte[] body, bool trickle, CancellationToken cancellationToken,
+        System.Net.IPAddress? source = null)
     {
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync(address.Host, address.Port, cancellationToken);
+        if (source is not null)
+        {
+            // From a loopback address of its own, to loopback ("localhost" may resolve to ::1, which it cannot reach).
+            tcp.Client.Bind(new System.Net.IPEndPoint(source, 0));
+            await tcp.ConnectAsync(System.Net.IPAddress.Loopback, address.Port, cancellationToken);
+        }
+        else
+        {
+            await tcp.ConnectAsync(address.Host, address.Port, cancellationToken);
+        }
         var stream = tcp.GetStream();
         // Header values are Latin-1, as HttpClient sends them.
         await stream.WriteAsync(Encoding.Latin1.GetBytes(head), cancellationToken);

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
@@ -94,6 +95,23 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
     }
 
     public HttpClient EdgeClient() => new() { BaseAddress = new Uri($"http://localhost:{Ports.EdgeHttp}") };
+
+    /// <summary>
+    /// The edge's https entrance (admin calls go there), trusting exactly the edge's own self-signed certificate as
+    /// the AppHost wrote it into the data folder, and nothing else.
+    /// </summary>
+    public HttpClient EdgeHttpsClient()
+    {
+        var pem = File.ReadAllText(Path.Combine(DataDirectory, "edge", "tls", "edge.crt"));
+        var fields = PemEncoding.Find(pem);
+        var expected = Convert.FromBase64String(pem[fields.Base64Data]);
+        return new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, presented, _, _) =>
+                presented is not null && presented.GetRawCertData().AsSpan().SequenceEqual(expected) },
+        })
+        { BaseAddress = new Uri($"https://localhost:{Ports.EdgeHttps}") };
+    }
 
     public async Task<string> ConnectionStringAsync(string resourceName) =>
         await App.GetConnectionStringAsync(resourceName) ?? throw new InvalidOperationException($"{resourceName} has no connection string.");

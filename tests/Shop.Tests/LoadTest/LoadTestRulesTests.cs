@@ -21,7 +21,7 @@ public sealed class LoadTestRulesTests
 
         var text = Assert.IsType<LoadTestCommandLine.Help>(outcome).Text;
         foreach (var option in new[] { "--shoppers", "--arrival-seconds", "--poll-seconds", "--stock", "--admissions-per-minute", "--max-active",
-                     "--duration", "--target", "--report", "--admin-key", "--products", "--shoppers-per-address", "--order-workers",
+                     "--duration", "--target", "--admin-target", "--report", "--admin-key", "--products", "--shoppers-per-address", "--order-workers",
                      "--drain-seconds", "--waiting-only", "--crowd-connections" })
         {
             Assert.Contains(option, text);
@@ -34,6 +34,7 @@ public sealed class LoadTestRulesTests
     [InlineData("--poll-seconds 0", "--poll-seconds takes a number from 0.1 to 600, not '0'.")]
     [InlineData("--target ftp://x", "--target takes an http(s) URL such as http://localhost:8080, not 'ftp://x'.")]
     [InlineData("--products 20-10", "--products takes a range of product ids such as 4901-4920.")]
+    [InlineData("--admin-target http://shop.example", "--admin-target takes an https URL, or an http URL on this machine")]
     [InlineData("--shopers 5", "--shopers")]
     [InlineData("--shoppers", "--shoppers")]
     public void A_wrong_option_is_named_in_a_message_for_a_person(string line, string message)
@@ -57,7 +58,8 @@ public sealed class LoadTestRulesTests
         var outcome = LoadTestCommandLine.Read(
         [
             "--shoppers", "250000", "--arrival-seconds", "120", "--poll-seconds", "20", "--stock", "7", "--admissions-per-minute", "900",
-            "--max-active", "300", "--duration", "400", "--target", "http://127.0.0.1:12080", "--report", "/tmp/r", "--admin-key", "k",
+            "--max-active", "300", "--duration", "400", "--target", "http://127.0.0.1:12080", "--admin-target", "https://shop.example/",
+            "--report", "/tmp/r", "--admin-key", "k",
             "--products", "4921-4940", "--shoppers-per-address", "3", "--order-workers", "4", "--drain-seconds", "30", "--waiting-only",
             "--crowd-connections", "64", "--sale-id", "s-1",
         ], NoEnvironment);
@@ -66,7 +68,8 @@ public sealed class LoadTestRulesTests
         Assert.Equal(new LoadTestOptions
         {
             Shoppers = 250_000, ArrivalSeconds = 120, PollSeconds = 20, Stock = 7, AdmissionsPerMinute = 900, MaxActiveShoppers = 300,
-            DurationSeconds = 400, Target = new Uri("http://127.0.0.1:12080/"), ReportDirectory = "/tmp/r", AdminKey = "k",
+            DurationSeconds = 400, Target = new Uri("http://127.0.0.1:12080/"), AdminTarget = new Uri("https://shop.example/"),
+            ReportDirectory = "/tmp/r", AdminKey = "k",
             FirstProductId = 4921, LastProductId = 4940, ShoppersPerAddress = 3, OrderWorkers = 4, DrainSeconds = 30, WaitingOnly = true,
             CrowdConnections = 64, SaleId = "s-1",
         }, options);

@@ -21,6 +21,7 @@ public sealed class LoadTestRunTests(ShopFixture fixture)
         var options = LoadTestOptions.Parse(
         [
             "--target", $"http://localhost:{shop.Ports.EdgeHttp}",
+            "--admin-target", $"http://localhost:{shop.Ports.ApiBase}",
             "--admin-key", await shop.ParameterAsync("admin-key"),
             "--shoppers", "2000",
             "--arrival-seconds", "20",

@@ -21,14 +21,9 @@ public sealed class EdgeUpstreamsDownTests
         var directory = Directory.CreateTempSubdirectory("shop-edge-").FullName;
         var ports = FreePorts(8);
         var layout = new EdgeLayout(ports[0], ports[1], "127.0.0.1", ports[2], [ports[3], ports[4]], ports[5], ports[6], ports[7],
-            directory, Path.Combine(directory, "tls", "edge.crt"), Path.Combine(directory, "tls", "edge.key"), LocalProcessExtensions.RunningAsRoot);
-        foreach (var folder in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cdn-cache", "catalog-cache", "tls" })
-        {
-            Directory.CreateDirectory(Path.Combine(directory, folder));
-        }
-        EdgeCertificate.EnsureExists(layout.CertificateFile, layout.CertificateKeyFile);
+            directory, Path.Combine(directory, "tls", "edge.crt"), Path.Combine(directory, "tls", "edge.key"), EdgeLayout.LocalWorker);
         var configFile = Path.Combine(directory, "nginx.conf");
-        await File.WriteAllTextAsync(configFile, EdgeConfig.Generate(layout));
+        await EdgeExtensions.PrepareAsync(layout, directory, configFile);
 
         using var nginx = Process.Start(new ProcessStartInfo("/usr/sbin/nginx", ["-e", "stderr", "-p", directory, "-c", configFile, "-g", "daemon off;"])
         {
@@ -69,7 +64,7 @@ public sealed class EdgeUpstreamsDownTests
     }
 
 
-    private static int[] FreePorts(int count)
+    internal static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
         listeners.ForEach(l => l.Start());

@@ -28,9 +28,10 @@ public sealed class SaleTraffic(TestShop shop)
 
     public static string NewSaleId() => $"t-{Guid.NewGuid():N}"[..14];
 
+    /// <summary>Staff's client: the edge's https entrance (admin calls over http are refused), with the admin key.</summary>
     public async Task<HttpClient> AdminAsync()
     {
-        var client = shop.EdgeClient();
+        var client = shop.EdgeHttpsClient();
         client.DefaultRequestHeaders.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
         return client;
     }
