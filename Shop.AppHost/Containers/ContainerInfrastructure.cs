@@ -55,14 +55,24 @@ public static class ContainerInfrastructure
     }
 
     /// <summary>
-    /// The same <c>maxmemory</c> and policy as the local server. Aspire starts its Redis image as <c>/bin/sh -c "redis-server
-    /// …"</c>, one string: further arguments would go to the shell, so these are added to that command.
+    /// The same <c>maxmemory</c> and policy as the local server, after Aspire's own arguments. Run, Aspire passes
+    /// <c>redis-server</c>'s arguments one by one; published, as one command string for <c>/bin/sh -c</c>, where further
+    /// arguments would go to the shell, so there they are added to that string.
     /// </summary>
     private static IResourceBuilder<RedisResource> WithMemoryLimit(this IResourceBuilder<RedisResource> redis, int maxMemoryMb, string evictionPolicy) =>
         redis.WithArgs(context =>
         {
+            string[] limit = ["--maxmemory", $"{maxMemoryMb}mb", "--maxmemory-policy", evictionPolicy];
+            if (context.ExecutionContext.IsRunMode)
+            {
+                foreach (var arg in limit)
+                {
+                    context.Args.Add(arg);
+                }
+                return;
+            }
             var command = context.Args.Count - 1;
-            context.Args[command] = $"{context.Args[command]} --maxmemory {maxMemoryMb}mb --maxmemory-policy {evictionPolicy}";
+            context.Args[command] = $"{context.Args[command]} {string.Join(' ', limit)}";
         });
 
     /// <summary>

@@ -65,21 +65,24 @@ public sealed class ContainerModeTests
             ["Shop:Infrastructure=Containers"], (options, _) => options.DisableDashboard = true);
         var resources = builder.Resources.ToDictionary(r => r.Name);
 
-        // Aspire runs the image as /bin/sh -c "redis-server …": the limit must be inside that one command.
-        var state = await ArgsAsync(resources["redis"]);
-        var cache = await ArgsAsync(resources["cache"]);
-
-        Assert.Equal("-c", state[0]);
-        Assert.StartsWith("redis-server ", state[1]);
-        Assert.EndsWith(" --maxmemory 512mb --maxmemory-policy noeviction", state[1]);
-        Assert.Equal(2, state.Length);
-        Assert.EndsWith(" --maxmemory 256mb --maxmemory-policy allkeys-lru", cache[1]);
+        // Run, Aspire passes redis-server's arguments one by one; published, as one string for /bin/sh -c.
+        Assert.Equal(["--maxmemory", "512mb", "--maxmemory-policy", "noeviction"], (await ArgsAsync(resources["redis"], DistributedApplicationOperation.Run))[^4..]);
+        Assert.Equal(["--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru"], (await ArgsAsync(resources["cache"], DistributedApplicationOperation.Run))[^4..]);
+        var published = await ArgsAsync(resources["redis"], DistributedApplicationOperation.Publish);
+        Assert.Equal("-c", published[0]);
+        Assert.StartsWith("redis-server ", published[1]);
+        Assert.EndsWith(" --maxmemory 512mb --maxmemory-policy noeviction", published[1]);
+        Assert.Equal(2, published.Length);
+        Assert.EndsWith(" --maxmemory 256mb --maxmemory-policy allkeys-lru", (await ArgsAsync(resources["cache"], DistributedApplicationOperation.Publish))[1]);
     }
 
-    private static async Task<string[]> ArgsAsync(IResource resource)
+    private static async Task<string[]> ArgsAsync(IResource resource, DistributedApplicationOperation operation)
     {
         var args = new List<object>();
-        var context = new CommandLineArgsCallbackContext(args, resource, CancellationToken.None);
+        var context = new CommandLineArgsCallbackContext(args, resource, CancellationToken.None)
+        {
+            ExecutionContext = new DistributedApplicationExecutionContext(operation),
+        };
         foreach (var callback in resource.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
         {
             await callback.Callback(context);
