@@ -28,7 +28,9 @@ public static class ShopRedis
             await Poll.UntilAsync(async () =>
                 (await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand)).Success || TestShop.IsListening(port),
                 $"{resource} to start again");
-            await shop.Notifications.WaitForResourceHealthyAsync(resource);
+            // The state may still say Exited from the stop when the start has just been accepted: wait through it.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await shop.Notifications.WaitForResourceHealthyAsync(resource, WaitBehavior.WaitOnResourceUnavailable, timeout.Token);
         }
 
         // Catalog entries are written to the cache server; invalidations go over the other.
