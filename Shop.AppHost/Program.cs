@@ -6,7 +6,7 @@ var settings = builder.GetShopSettings();
 // Every pool below is sized from it, so all instances together stay under Postgres's max_connections.
 var budget = ConnectionBudget.For(settings);
 
-// postgres + postgres-replica (+ pgbouncer when on), redis, rabbitmq, blobs: containers or local processes, same names either way.
+// postgres + postgres-replica (+ pgbouncer when on), redis + cache, rabbitmq, blobs: containers or local processes, same names either way.
 var infrastructure = builder.AddShopInfrastructure(settings, budget);
 
 // The first staff account, admin@shop.local, signs in to the reports with this password; ./shop run prints it.
@@ -32,6 +32,8 @@ var apis = Enumerable.Range(1, settings.ApiReplicas)
         // A shopper's statements are single rows and small reads: ten seconds is a stuck one.
         .WithConnection(infrastructure.Primary, budget.ApiPool, commandTimeoutSeconds: 10)
         .WithConnection(infrastructure.Redis)
+        // The catalog's second cache level.
+        .WithConnection(infrastructure.Cache)
         .WithConnection(infrastructure.RabbitMQ)
         .WithConnection(infrastructure.Blobs)
         .WithEnvironment("Admin__Key", adminKey)
@@ -44,9 +46,12 @@ var web = builder.AddService<Projects.Shop_Web>("web", settings.Ports.Web)
     // The catalog, orders and the current sale straight from the instances, never back through the edge.
     .WithApiInstances(apis)
     .WithConnection(infrastructure.Redis)
+    // Carts.
+    .WithConnection(infrastructure.Cache)
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
     .WithDataProtectionKey(dataProtectionKey)
-    .WithOrderRateLimit(settings.RateLimits);
+    .WithOrderRateLimit(settings.RateLimits)
+    .WithNewCartLimit(settings.RateLimits);
 
 for (var instance = 1; instance <= settings.OrderWorkers; instance++)
 {

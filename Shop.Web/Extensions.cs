@@ -29,7 +29,7 @@ public static class Extensions
         // The API's waiting-room key (the AppHost's waitingroom-key): the storefront checks admissions without asking anyone.
         builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IConfiguration>()["WaitingRoom:SigningKey"]
             ?? throw new InvalidOperationException("WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")));
-        builder.AddRedisClient("redis", configureOptions: options =>
+        static void Tolerant(StackExchange.Redis.ConfigurationOptions options)
         {
             // While Redis is away a cart request fails at once (a 503 the shopper can retry), not after a queue wait.
             options.AbortOnConnectFail = false;
@@ -37,10 +37,17 @@ public static class Extensions
             // A Redis that is slow at a peak (it shares the machine) is waited for: a slower cart, not an error page.
             // Only a few timeouts in a row mark it down (RedisTolerance), and then nothing waits for it.
             options.AsyncTimeout = 2000;
-        });
+        }
+        // Rate limits, the Data Protection key ring and the waiting room's ended sessions: never evicted.
+        builder.AddRedisClient(RedisStores.State, configureOptions: Tolerant);
+        // Carts: evicted least recently used first should the store fill up (CartStore).
+        builder.AddKeyedRedisClient(RedisStores.Cache, configureOptions: Tolerant);
         builder.AddServiceExperience(ShopperExperience.ServiceName);
         builder.Services.AddSingleton<RedisTolerance>();
         builder.Services.AddSingleton<CartStore>();
+        builder.Services.AddOptions<NewCartLimitOptions>().BindConfiguration(NewCartLimitOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<NewCartLimit>();
         builder.Services.AddSingleton<SharedRateLimiter>();
         builder.Services.AddOptions<CheckoutLimitOptions>().BindConfiguration(CheckoutLimitOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Shop.ServiceDefaults.Redis;
 using StackExchange.Redis;
 
 namespace Shop.Api.Catalog;
@@ -14,8 +15,10 @@ public static class CatalogExtensions
 
         // Redis is the second cache level; HybridCache picks up the distributed cache registered here.
         builder.Services.AddStackExchangeRedisCache(_ => { });
-        builder.Services.AddOptions<RedisCacheOptions>().Configure<IConnectionMultiplexer>((options, redis) =>
-            options.ConnectionMultiplexerFactory = () => Task.FromResult(redis)); // share Aspire's connection
+        // Aspire's connection to the evictable store (allkeys-lru): a flood of reads can push catalog entries out, never
+        // the waiting room or the rate limits.
+        builder.Services.AddOptions<RedisCacheOptions>().Configure<IServiceProvider>((options, services) =>
+            options.ConnectionMultiplexerFactory = () => Task.FromResult(services.GetRequiredKeyedService<IConnectionMultiplexer>(RedisStores.Cache)));
         builder.Services.AddHybridCache();
 
         builder.Services.AddSingleton<CatalogCacheMetrics>();

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Shop.Messaging;
 
@@ -49,28 +50,53 @@ public sealed class CatalogService(
         return new CatalogPage(items, query.Page, query.PageSize, total);
     }
 
-    public Task<CatalogItemDetail?> FindAsync(int id, CancellationToken cancellationToken) =>
-        GetOrCreateAsync("item", $"catalog:item:{id}", [ItemTag(id)], options.Value.ItemExpiration,
-            (reader, ct) => reader.FindAsync(id, ct), cancellationToken);
+    /// <remarks>
+    /// Only products that exist are cached: any number names an item, and a cache entry (in memory and in Redis) per
+    /// number asked for would let anyone fill both without bound. A miss is one primary-key read each time.
+    /// </remarks>
+    public async Task<CatalogItemDetail?> FindAsync(int id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await GetOrCreateAsync("item", $"catalog:item:{id}", [ItemTag(id)], options.Value.ItemExpiration,
+                async (reader, ct) => await reader.FindAsync(id, ct) ?? throw new NoSuchProduct(), cancellationToken);
+        }
+        catch (NoSuchProduct)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Thrown inside the cache's factory so that HybridCache stores nothing for a product that does not exist.</summary>
+    private sealed class NoSuchProduct : Exception;
 
     public Task<CatalogCategories> CategoriesAsync(CancellationToken cancellationToken) =>
         GetOrCreateAsync("categories", "catalog:categories:v2", [ListsTag], options.Value.ListExpiration,
             async (reader, ct) => new CatalogCategories(await reader.CategoriesAsync(ct)), cancellationToken);
 
+    /// <summary>Spellings of searches whose folding this process remembers at most: the words are anyone's, without bound.</summary>
+    public const int MaxFoldsHeld = 10_000;
+
+    // Its own cache with a size limit, not HybridCache's memory (which has none): each entry counts 1 against MaxFoldsHeld,
+    // and once it is full a new spelling is folded by the database and not remembered until entries expire.
+    private readonly MemoryCache folds = new(new MemoryCacheOptions { SizeLimit = MaxFoldsHeld });
+
     /// <summary>
-    /// The database's folding of a search, remembered per spelling in this process as long as a list: it depends on nothing
-    /// that changes while the shop runs, and a spelling seen again is then one memory lookup away from its list. Not in
-    /// Redis: one round trip there costs about what the database's own answer does.
+    /// The database's folding of a search, remembered per spelling in this process as long as a list (up to
+    /// <see cref="MaxFoldsHeld"/> spellings): it depends on nothing that changes while the shop runs, and a spelling seen
+    /// again is then one memory lookup away from its list. Not in Redis: one round trip there costs about what the
+    /// database's own answer does.
     /// </summary>
-    private ValueTask<string> FoldAsync(string search, CancellationToken cancellationToken) =>
-        cache.GetOrCreateAsync($"catalog:fold:{search}", ct => new ValueTask<string>(ReadAsync((reader, c) => reader.FoldAsync(search, c), ct)),
-            new HybridCacheEntryOptions
-            {
-                Expiration = options.Value.ListExpiration,
-                LocalCacheExpiration = options.Value.ListExpiration,
-                Flags = HybridCacheEntryFlags.DisableDistributedCache,
-            },
-            cancellationToken: cancellationToken);
+    private async ValueTask<string> FoldAsync(string search, CancellationToken cancellationToken)
+    {
+        if (folds.TryGetValue(search, out string? folded) && folded is not null)
+        {
+            return folded;
+        }
+        folded = await ReadAsync((reader, ct) => reader.FoldAsync(search, ct), cancellationToken);
+        folds.Set(search, folded, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = options.Value.ListExpiration });
+        return folded;
+    }
 
     private async Task<T> GetOrCreateAsync<T>(
         string kind, string key, string[] tags, TimeSpan expiration, Func<CatalogReader, CancellationToken, Task<T>> load, CancellationToken cancellationToken)

@@ -57,9 +57,9 @@ public static class OrdersApi
     private static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>?> LimitedAsync(
         HttpRequest request, SharedRateLimiter limiter, OrderOptions options)
     {
-        var client = (request.HttpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None).ToString();
-        if (options.RateLimitExempt.Contains(client)
-            || await limiter.AcquireAsync("orders", client, RateLimit.PerMinute(options.RateLimitPerMinute)) is not { } wait)
+        var client = request.HttpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
+        if (options.RateLimitExempt.Contains(client.ToString())
+            || await limiter.AcquireAsync("orders", ClientAddress.Partition(client), RateLimit.PerMinute(options.RateLimitPerMinute)) is not { } wait)
         {
             return null;
         }

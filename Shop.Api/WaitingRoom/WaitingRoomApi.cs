@@ -42,10 +42,11 @@ public static class WaitingRoomApi
     public static async Task<Results<Ok<WaitingRoomStatus>, ProblemHttpResult>> Join(HttpContext context, WaitingRoomService service)
     {
         var ticket = WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket);
-        var clientIp = context.Connection.RemoteIpAddress ?? IPAddress.None;
+        // The join limit counts per client: an IPv4 address or an IPv6 /64.
+        var client = Shop.ServiceDefaults.Security.ClientAddress.Partition(context);
         try
         {
-            switch (await service.JoinAsync(ticket, clientIp.ToString()))
+            switch (await service.JoinAsync(ticket, client))
             {
                 case WaitingRoomService.TooManyJoins tooMany:
                     var seconds = (int)Math.Ceiling(tooMany.RetryAfter.TotalSeconds);

@@ -1,4 +1,5 @@
 using Shop.AppHost.Infrastructure;
+using Shop.AppHost.Local;
 
 namespace Shop.AppHost.Containers;
 
@@ -30,7 +31,11 @@ public static class ContainerInfrastructure
         var replica = builder.AddPostgresReplicaContainer("postgres-replica", ports.PostgresReplica, postgres, passwords.Postgres, maxConnections);
 
         var redis = builder.AddRedis("redis", port: ports.Redis, password: passwords.Redis)
-            .WithDataVolume("shop-redis");
+            .WithDataVolume("shop-redis")
+            .WithMemoryLimit(settings.Redis.StateMaxMemoryMb, LocalRedis.Eviction.Never);
+        var cache = builder.AddRedis("cache", port: ports.RedisCache, password: passwords.Redis)
+            .WithDataVolume("shop-redis-cache")
+            .WithMemoryLimit(settings.Redis.CacheMaxMemoryMb, LocalRedis.Eviction.LeastRecentlyUsed);
 
         var rabbitmq = builder.AddRabbitMQ("rabbitmq", password: passwords.RabbitMQ, port: ports.RabbitMQ)
             .WithManagementPlugin(port: ports.RabbitMQManagement)
@@ -43,10 +48,32 @@ public static class ContainerInfrastructure
             PrimaryDirect: new(shopdb, ShopInfrastructureExtensions.PrimaryConnectionName),
             Replica: new(replica, ShopInfrastructureExtensions.ReplicaConnectionName),
             Redis: new(redis, "redis"),
+            Cache: new(cache, "cache"),
             RabbitMQ: new(rabbitmq, "rabbitmq"),
             Blobs: new(blobs, "blobs"),
             EdgeUpstreams: new("host.docker.internal"));
     }
+
+    /// <summary>
+    /// The same <c>maxmemory</c> and policy as the local server, after Aspire's own arguments. Run, Aspire passes
+    /// <c>redis-server</c>'s arguments one by one; published, as one command string for <c>/bin/sh -c</c>, where further
+    /// arguments would go to the shell, so there they are added to that string.
+    /// </summary>
+    private static IResourceBuilder<RedisResource> WithMemoryLimit(this IResourceBuilder<RedisResource> redis, int maxMemoryMb, string evictionPolicy) =>
+        redis.WithArgs(context =>
+        {
+            string[] limit = ["--maxmemory", $"{maxMemoryMb}mb", "--maxmemory-policy", evictionPolicy];
+            if (context.ExecutionContext.IsRunMode)
+            {
+                foreach (var arg in limit)
+                {
+                    context.Args.Add(arg);
+                }
+                return;
+            }
+            var command = context.Args.Count - 1;
+            context.Args[command] = $"{context.Args[command]} {string.Join(' ', limit)}";
+        });
 
     /// <summary>
     /// Same recipe as the local replica: <c>pg_basebackup -R</c> from the primary into an empty volume on first

@@ -28,6 +28,10 @@ public static class ServiceExtensions
         return storefrontAddress is null ? service : service.WithEnvironment("Orders__RateLimitExempt__0", storefrontAddress);
     }
 
+    /// <summary>The storefront's per-address limit on new carts.</summary>
+    public static IResourceBuilder<ProjectResource> WithNewCartLimit(this IResourceBuilder<ProjectResource> web, RateLimitSettings settings) =>
+        web.WithEnvironment("Cart__PerMinute", settings.NewCartsPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     public static IResourceBuilder<ProjectResource> WithLoginRateLimit(this IResourceBuilder<ProjectResource> service, RateLimitSettings settings) =>
         service.WithEnvironment("Staff__LoginLimit__PerAddressPerMinute", settings.LoginsPerAddressPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("Staff__LoginLimit__FailuresPerAccountAndAddress", settings.LoginFailuresPerAccountAndAddress.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -10,11 +10,14 @@ public sealed record ServiceConnection(IResourceBuilder<IResourceWithConnectionS
 /// <summary>The infrastructure every mode provides under the same names, so services are wired the same way in both.</summary>
 /// <param name="Primary">The primary as services reach it: through PgBouncer when it is on.</param>
 /// <param name="PrimaryDirect">The primary itself, for what needs a session of its own (migrations take an advisory lock).</param>
+/// <param name="Redis">The Redis that never evicts: waiting room, rate limits, Data Protection key rings, catalog invalidations.</param>
+/// <param name="Cache">The Redis that evicts when full: the catalog's second cache level and carts.</param>
 public sealed record ShopInfrastructure(
     ServiceConnection Primary,
     ServiceConnection PrimaryDirect,
     ServiceConnection Replica,
     ServiceConnection Redis,
+    ServiceConnection Cache,
     ServiceConnection RabbitMQ,
     ServiceConnection Blobs,
     EdgeUpstreamHost EdgeUpstreams);

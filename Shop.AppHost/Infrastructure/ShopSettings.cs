@@ -42,6 +42,7 @@ public sealed class ShopSettings
 
     [Required]
     public EdgeSettings Edge { get; set; } = new();
+    public RedisSettings Redis { get; set; } = new();
 }
 
 /// <summary>How the edge treats plain http.</summary>
@@ -55,6 +56,20 @@ public sealed class EdgeSettings
     public bool RedirectHttpToHttps { get; set; }
 }
 
+/// <summary>
+/// Memory limits of the two Redis servers. <c>redis</c> holds what must never be evicted (waiting room, rate-limit
+/// counts, Data Protection key rings): <c>noeviction</c>, so at its limit writes are refused (a join answers 503, a
+/// limited request 429) and nothing is lost. <c>cache</c> holds what may go (catalog cache, carts): <c>allkeys-lru</c>.
+/// </summary>
+public sealed class RedisSettings
+{
+    /// <summary>The protected store. A sale of 60,000 waiters takes a few tens of MB; counters are a few hundred bytes per client.</summary>
+    [Range(16, 1_048_576)] public int StateMaxMemoryMb { get; set; } = 512;
+
+    /// <summary>The evictable store: catalog entries (5,000 products, a few MB) and carts (under a kilobyte each).</summary>
+    [Range(16, 1_048_576)] public int CacheMaxMemoryMb { get; set; } = 256;
+}
+
 /// <summary>Per-minute limits counted in Redis, so all instances of a service share one count (joins: <see cref="WaitingRoomSettings"/>).</summary>
 public sealed class RateLimitSettings
 {
@@ -63,6 +78,9 @@ public sealed class RateLimitSettings
     /// test puts up to 60 shoppers on one address, each ordering once and retrying on 5xx.
     /// </summary>
     [Range(1, 1_000_000)] public int OrdersPerMinute { get; set; } = 120;
+
+    /// <summary>New storefront carts per client address (an IPv6 /64 counts as one): each is a Redis key an anonymous request makes.</summary>
+    [Range(1, 1_000_000)] public int NewCartsPerMinute { get; set; } = 120;
 
     /// <summary>Staff sign-in attempts per client address.</summary>
     [Range(1, 100_000)] public int LoginsPerAddressPerMinute { get; set; } = 20;
@@ -117,6 +135,8 @@ public sealed class ShopPorts
     [Range(1, 65535)] public int Postgres { get; set; } = 55432;
     [Range(1, 65535)] public int PostgresReplica { get; set; } = 55433;
     [Range(1, 65535)] public int Redis { get; set; } = 56379;
+    /// <summary>The second, evictable Redis (catalog cache and carts).</summary>
+    [Range(1, 65535)] public int RedisCache { get; set; } = 56380;
     [Range(1, 65535)] public int RabbitMQ { get; set; } = 55672;
     [Range(1, 65535)] public int RabbitMQManagement { get; set; } = 55673;
     /// <summary>Erlang distribution and epmd ports of the private RabbitMQ node; the defaults (node port + 20000, 4369) collide or overflow.</summary>

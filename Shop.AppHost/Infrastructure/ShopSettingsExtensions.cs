@@ -14,6 +14,7 @@ public static class ShopSettingsExtensions
         Validate(settings.WaitingRoom);
         Validate(settings.Database);
         Validate(settings.RateLimits);
+        Validate(settings.Redis);
         if (settings.Infrastructure == InfrastructureMode.Auto)
         {
             settings.Infrastructure = ContainerRuntimeAnswers() ? InfrastructureMode.Containers : InfrastructureMode.Local;

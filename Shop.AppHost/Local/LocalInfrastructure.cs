@@ -25,7 +25,10 @@ public static class LocalInfrastructure
             ? new ServiceConnection(builder.AddLocalPgBouncer("pgbouncer", ports.PgBouncer, bouncer, postgres, ports.Postgres,
                 passwords.Postgres, Data("pgbouncer"), ShopInfrastructureExtensions.PrimaryConnectionName), primary.Name)
             : primary;
-        var redis = builder.AddLocalRedis("redis", ports.Redis, passwords.Redis, Data("redis"));
+        var redis = builder.AddLocalRedis("redis", ports.Redis, passwords.Redis, Data("redis"),
+            settings.Redis.StateMaxMemoryMb, LocalRedis.Eviction.Never);
+        var cache = builder.AddLocalRedis("cache", ports.RedisCache, passwords.Redis, Data("cache"),
+            settings.Redis.CacheMaxMemoryMb, LocalRedis.Eviction.LeastRecentlyUsed);
         var rabbitmq = builder.AddLocalRabbitMQ("rabbitmq", ports.RabbitMQ, ports.RabbitMQManagement,
             ports.RabbitMQDistribution, ports.RabbitMQEpmd, passwords.RabbitMQ, Data("rabbitmq"));
         var blobs = builder.AddLocalAzurite("blobs", ports.Blobs, Data("blobs"), settings.RepositoryRoot(builder));
@@ -37,6 +40,7 @@ public static class LocalInfrastructure
             PrimaryDirect: primary,
             Replica: new(replica, ShopInfrastructureExtensions.ReplicaConnectionName),
             Redis: new(redis, "redis"),
+            Cache: new(cache, "cache"),
             RabbitMQ: new(rabbitmq, "rabbitmq"),
             Blobs: new(blobs, "blobs"),
             EdgeUpstreams: new("127.0.0.1"));

@@ -13,7 +13,7 @@ public static class LocalRedis
     /// crash). No periodic snapshots besides: each one forks the whole server, a pause and a copy of its memory at peak
     /// load, for a second copy of what the append-only file already holds. The services hold long-lived multiplexed connections: idle clients are
     /// never dropped (timeout 0), and TCP keepalive finds a vanished client within a minute or two instead of hours.
-    /// Memory limits and eviction are deliberately not set here.
+    /// Memory limits and eviction differ per server (<see cref="Eviction"/>): they are set where each is added.
     /// </summary>
     public const string Settings = """
         appendonly yes
@@ -23,9 +23,21 @@ public static class LocalRedis
         tcp-keepalive 60
         """;
 
+    /// <summary>What a full server does, by what it holds.</summary>
+    public static class Eviction
+    {
+        /// <summary>State that must never go (waiting room, limits, key rings): writes are refused at the limit, nothing is evicted.</summary>
+        public const string Never = "noeviction";
+
+        /// <summary>A cache and carts: the least recently used keys go to make room, whether they have an expiry or not.</summary>
+        public const string LeastRecentlyUsed = "allkeys-lru";
+    }
+
+    /// <param name="maxMemoryMb">The server's <c>maxmemory</c>, in megabytes.</param>
+    /// <param name="evictionPolicy">Its <c>maxmemory-policy</c>: one of <see cref="Eviction"/>.</param>
     public static IResourceBuilder<LocalServerResource> AddLocalRedis(
         this IDistributedApplicationBuilder builder, string name, int port,
-        IResourceBuilder<ParameterResource> password, string dataDirectory)
+        IResourceBuilder<ParameterResource> password, string dataDirectory, int maxMemoryMb, string evictionPolicy)
     {
         var configFile = Path.Combine(dataDirectory, "redis.conf");
         var (command, arguments) = Redis.Command("/usr/bin/redis-server", configFile);
@@ -50,6 +62,8 @@ public static class LocalRedis
                     logfile ""
                     dir {{dataDirectory}}
                     {{Settings}}
+                    maxmemory {{maxMemoryMb}}mb
+                    maxmemory-policy {{evictionPolicy}}
                     requirepass {{await password.Resource.GetValueAsync(cancellationToken)}}
                     """, cancellationToken);
                 await LocalProcessExtensions.EnsureOwnedDirectoryAsync(dataDirectory, Redis.Name);

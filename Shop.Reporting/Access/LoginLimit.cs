@@ -115,7 +115,7 @@ public sealed class LoginLimit(SharedRateLimiter limiter, IConnectionMultiplexer
             return (long)await tolerance.RunAsync(() => redis.GetDatabase().ScriptEvaluateAsync(script,
                 [$"ratelimit:login-failures:{account}|{address}", $"ratelimit:login-failures:{account}"], arguments));
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (Shop.ServiceDefaults.Redis.RedisFailure.Is(e))
         {
             if (uncheckedWarning.ShouldWarn(out var suppressed))
             {

@@ -15,14 +15,19 @@ public readonly record struct RateLimit(int PermitLimit, TimeSpan Window)
 /// <summary>
 /// Fixed-window counts in Redis, one Lua call per attempt, so every instance of a service shares each count. With
 /// Redis unreachable (or marked down, <see cref="RedisTolerance"/>) it lets the attempt through: a limit must not take
-/// the shop down with Redis.
+/// the shop down with Redis. A Redis that answers but is full (its <c>maxmemory</c>, with <c>noeviction</c>) refuses
+/// the attempt instead: a full store is what a flood makes, and a flood must not switch the limits off.
 /// </summary>
 public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<SharedRateLimiter> logger)
 {
     /// <summary>During an outage every attempt fails the same way: one warning per interval says how many went unchecked.</summary>
     public static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>What a refusal asks for while Redis is full: long enough for counters to expire and free their memory.</summary>
+    public static readonly TimeSpan FullRetryAfter = TimeSpan.FromSeconds(10);
+
     private readonly RateLimitedWarning uncheckedWarning = new(WarningInterval);
+    private readonly RateLimitedWarning fullWarning = new(WarningInterval);
     // A slow Redis is asked as usual; after a few failures in a row attempts go unchecked at once, not after a timeout each.
     private readonly RedisTolerance tolerance = new();
 
@@ -42,6 +47,14 @@ public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<Shar
             var waitMs = (long)await tolerance.RunAsync(() => redis.GetDatabase().ScriptEvaluateAsync(Script,
                 [$"ratelimit:{name}:{partition}"], [(long)limit.Window.TotalMilliseconds, limit.PermitLimit]));
             return waitMs > 0 ? TimeSpan.FromMilliseconds(waitMs) : null;
+        }
+        catch (RedisServerException e) when (IsOutOfMemory(e))
+        {
+            if (fullWarning.ShouldWarn(out var suppressed))
+            {
+                logger.LogWarning("Refused {Count} attempt(s), the last one {Name}: Redis is at its memory limit and counts nothing new", suppressed + 1, name);
+            }
+            return FullRetryAfter;
         }
         catch (Exception e) when (RedisFailure.Is(e))
         {
@@ -73,12 +86,15 @@ public sealed class SharedRateLimiter(IConnectionMultiplexer redis, ILogger<Shar
             }
             return ttl is { } left && left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             WarnUnchecked(name, e);
             return null;
         }
     }
+
+    /// <summary>Redis's answer to a write over <c>maxmemory</c> under <c>noeviction</c>, alone or inside a script's error.</summary>
+    public static bool IsOutOfMemory(RedisServerException e) => e.Message.Contains("OOM command not allowed", StringComparison.Ordinal);
 
     private void WarnUnchecked(string name, Exception e)
     {

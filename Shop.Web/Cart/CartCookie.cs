@@ -10,19 +10,16 @@ public static class CartCookie
     public static string? Read(HttpContext context) =>
         context.Request.Cookies.TryGetValue(Name, out var id) && IsWellFormed(id) ? id : null;
 
-    public static string ReadOrCreate(HttpContext context)
+    /// <summary>A new random id for a new cart, set in the cookie.</summary>
+    public static string Create(HttpContext context)
     {
-        if (Read(context) is { } existing)
-        {
-            Refresh(context, existing);
-            return existing;
-        }
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         Refresh(context, id);
         return id;
     }
 
-    private static void Refresh(HttpContext context, string id) =>
+    /// <summary>Sends the cookie again, so the browser keeps it as long as the cart is kept.</summary>
+    public static void Refresh(HttpContext context, string id) =>
         context.Response.Cookies.Append(Name, id, new CookieOptions
         {
             HttpOnly = true,

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Shop.ServiceDefaults.Endpoints;
+using Shop.ServiceDefaults.Security;
 using Shop.Web.Catalog;
 
 namespace Shop.Web.Cart;
@@ -23,14 +24,28 @@ public static class CartEndpoints
     }
 
     public static async Task<Results<RedirectHttpResult, ProblemHttpResult>> Add(
-        HttpContext context, CartStore carts, CatalogClient catalog, [FromForm] int productId, [FromForm] int? quantity)
+        HttpContext context, CartStore carts, NewCartLimit newCarts, CatalogClient catalog, [FromForm] int productId, [FromForm] int? quantity)
     {
         if (await catalog.FindAsync(productId) is null)
         {
             return UnknownProduct(productId);
         }
-        var change = await carts.AddAsync(CartCookie.ReadOrCreate(context), productId, Math.Clamp(quantity ?? 1, 1, CartStore.MaxQuantity));
-        return Answer(context, change);
+        var units = Math.Clamp(quantity ?? 1, 1, CartStore.MaxQuantity);
+        if (CartCookie.Read(context) is { } cartId)
+        {
+            var change = await carts.AddAsync(cartId, productId, units, create: false);
+            if (change != CartChange.NoCart)
+            {
+                CartCookie.Refresh(context, cartId);
+                return Answer(context, change);
+            }
+        }
+        // A new cart (no cookie, or one naming no cart): a new Redis key, so it counts against the client's address.
+        if (await newCarts.AcquireAsync(context) is { } wait)
+        {
+            return TooManyNewCarts(context, wait);
+        }
+        return Answer(context, await carts.AddAsync(CartCookie.Create(context), productId, units, create: true));
     }
 
     public static async Task<Results<RedirectHttpResult, ProblemHttpResult>> Set(
@@ -53,7 +68,7 @@ public static class CartEndpoints
     /// </summary>
     private static Results<RedirectHttpResult, ProblemHttpResult> Answer(HttpContext context, CartChange change) => change switch
     {
-        CartChange.Done => TypedResults.Redirect("/cart"),
+        CartChange.Done or CartChange.NoCart => TypedResults.Redirect("/cart"),
         CartChange.Capped => TypedResults.Redirect($"/cart?{NoticeParameter}=capped"),
         _ when ErrorResponses.AcceptsHtml(context.Request) => TypedResults.Redirect($"/cart?{NoticeParameter}={(change == CartChange.CartFull ? "cart-full" : "line-full")}"),
         _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Cart limit reached", detail: Notice(change)),
@@ -74,8 +89,22 @@ public static class CartEndpoints
         "capped" => Notice(CartChange.Capped),
         "line-full" => Notice(CartChange.LineFull),
         "cart-full" => Notice(CartChange.CartFull),
+        "too-many-carts" => "Nothing was added: too many new carts were started from your network address in the last minute. Please try again in a minute.",
         _ => null,
     };
+
+    /// <summary>
+    /// A browser goes back to its cart page, which says why; a script gets a 429 problem with Retry-After. Either way no
+    /// cart is made.
+    /// </summary>
+    private static Results<RedirectHttpResult, ProblemHttpResult> TooManyNewCarts(HttpContext context, TimeSpan wait)
+    {
+        SharedRateLimiter.SetRetryAfter(context.Response, wait);
+        return ErrorResponses.AcceptsHtml(context.Request)
+            ? TypedResults.Redirect($"/cart?{NoticeParameter}=too-many-carts")
+            : TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many new carts",
+                detail: $"Too many new carts were started from your network address in the last minute, so nothing was added. Try again in {SharedRateLimiter.RetryAfterSeconds(wait)} seconds, keeping the {CartCookie.Name} cookie the shop sends.");
+    }
 
     /// <summary>The forms only ever post products of the catalog: anything else is a forged form, and no cart (or Redis key) is made for it.</summary>
     private static ProblemHttpResult UnknownProduct(int productId) => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,

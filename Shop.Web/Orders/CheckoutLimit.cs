@@ -20,6 +20,6 @@ public sealed class CheckoutLimitOptions
 public sealed class CheckoutLimit(SharedRateLimiter limiter, IOptions<CheckoutLimitOptions> options)
 {
     public Task<TimeSpan?> AcquireAsync(HttpContext context) =>
-        limiter.AcquireAsync("orders", (context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None).ToString(),
+        limiter.AcquireAsync("orders", ClientAddress.Partition(context),
             RateLimit.PerMinute(options.Value.RateLimitPerMinute));
 }

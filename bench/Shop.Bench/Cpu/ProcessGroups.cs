@@ -16,13 +16,14 @@ public static class ProcessGroups
     /// <summary>The shop's processes that no root claims (a daemon that left its parent, such as epmd).</summary>
     public const string TaggedGroup = "shop (other)";
 
-    /// <summary>The group of a resource: API instances and order workers each count as one group.</summary>
+    /// <summary>The group of a resource: API instances, order workers and the two Redis servers each count as one group.</summary>
     public static string OfResource(string resource) => resource switch
     {
         _ when resource.StartsWith("api-", StringComparison.Ordinal) => "api",
         _ when resource.StartsWith("orderworker-", StringComparison.Ordinal) => "orderworker",
         "postgres-replica" => "replica",
         "blobs" => "azurite",
+        "cache" => "redis",
         _ => resource,
     };
 

@@ -112,7 +112,7 @@ public sealed class CookieAndAntiforgeryTests(ShopFixture fixture)
     public async Task Storefront_form_posts_without_an_antiforgery_token_are_400_and_write_nothing()
     {
         using var client = Browserlike.Client(Edge(https: true));
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("cache"));
         var cartId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
         var cartCookie = new SetCookie("shop.cart", cartId, new Dictionary<string, string>());
         var idempotencyKey = $"no-token-{Guid.NewGuid():N}";

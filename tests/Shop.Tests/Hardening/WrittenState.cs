@@ -9,7 +9,7 @@ using StackExchange.Redis;
 namespace Shop.Tests.Hardening;
 
 /// <summary>
-/// Everything a request could write, counted: order, sale and staff rows on the primary, carts in Redis, and messages
+/// Everything a request could write, counted: order, sale and staff rows on the primary, carts in Redis (the cache server), and messages
 /// ever published to the order queues (RabbitMQ's management counters, since the workers empty the queue at once).
 /// </summary>
 public sealed record WrittenState(IReadOnlyDictionary<string, long> Counts)
@@ -28,7 +28,7 @@ public sealed record WrittenState(IReadOnlyDictionary<string, long> Counts)
             }
         }
 
-        await using (var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis")))
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("cache")))
         {
             counts["carts in Redis"] = redis.GetServers().Single().Keys(pattern: "cart:*", pageSize: 1000).LongCount();
         }

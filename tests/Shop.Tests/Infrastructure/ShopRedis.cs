@@ -2,24 +2,40 @@ using StackExchange.Redis;
 
 namespace Shop.Tests.Infrastructure;
 
-/// <summary>Stops and restarts the shop's Redis, and waits until every API instance really uses it again.</summary>
+/// <summary>
+/// Stops and restarts the shop's Redis — both servers, <c>redis</c> (waiting room, limits, key rings) and <c>cache</c>
+/// (catalog cache, carts), as one outage — and waits until every API instance really uses it again.
+/// </summary>
 public static class ShopRedis
 {
+    private static IEnumerable<(string Resource, int Port)> Servers(TestShop shop) => [("redis", shop.Ports.Redis), ("cache", shop.Ports.RedisCache)];
+
     public static async Task StopAsync(TestShop shop)
     {
-        await shop.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand);
-        await Poll.UntilAsync(() => !TestShop.IsListening(shop.Ports.Redis), "redis to stop");
+        var commands = shop.App.Services.GetRequiredService<ResourceCommandService>();
+        foreach (var (resource, port) in Servers(shop))
+        {
+            await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
+            await Poll.UntilAsync(() => !TestShop.IsListening(port), $"{resource} to stop");
+        }
     }
 
     public static async Task StartAndWaitForEveryInstanceAsync(TestShop shop)
     {
         var commands = shop.App.Services.GetRequiredService<ResourceCommandService>();
-        await Poll.UntilAsync(async () =>
-            (await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand)).Success || TestShop.IsListening(shop.Ports.Redis),
-            "redis to start again");
-        await shop.Notifications.WaitForResourceHealthyAsync("redis");
+        foreach (var (resource, port) in Servers(shop))
+        {
+            await Poll.UntilAsync(async () =>
+                (await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand)).Success || TestShop.IsListening(port),
+                $"{resource} to start again");
+            // The state may still say Exited from the stop when the start has just been accepted: wait through it.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await shop.Notifications.WaitForResourceHealthyAsync(resource, WaitBehavior.WaitOnResourceUnavailable, timeout.Token);
+        }
 
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
+        // Catalog entries are written to the cache server; invalidations go over the other.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("cache"));
+        await using var state = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
         // Every instance, asked directly, must cache in Redis again: recovery is per process.
         for (var instance = 0; instance < TestShop.ApiInstances.Count; instance++)
         {
@@ -41,7 +57,7 @@ public static class ShopRedis
             }, $"{TestShop.ApiInstances[instance]} to write to Redis again");
         }
         // Staff updates reach other instances over pub/sub: every instance must have re-subscribed too.
-        await Poll.UntilAsync(async () => await InvalidationSubscribersAsync(redis) == TestShop.ApiInstances.Count,
+        await Poll.UntilAsync(async () => await InvalidationSubscribersAsync(state) == TestShop.ApiInstances.Count,
             "every API instance to re-subscribe to catalog invalidations");
     }
 

@@ -34,7 +34,7 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
     public static IReadOnlyList<string> OrderWorkers { get; } = ["orderworker-1", "orderworker-2"];
 
     public static IReadOnlyList<string> LongRunningResources { get; } =
-        ["postgres", "postgres-replica", "redis", "rabbitmq", "blobs", .. ApiInstances, "web", .. OrderWorkers, "reporting", "edge"];
+        ["postgres", "postgres-replica", "redis", "cache", "rabbitmq", "blobs", .. ApiInstances, "web", .. OrderWorkers, "reporting", "edge"];
 
     public bool PgBouncer { get; } = configuration.Contains("Shop:Database:PgBouncer=true", StringComparer.OrdinalIgnoreCase);
 
@@ -294,6 +294,7 @@ public sealed record Ports(int Offset)
     public int Postgres => 25432 + Offset;
     public int PostgresReplica => 25433 + Offset;
     public int Redis => 26379 + Offset;
+    public int RedisCache => 26380 + Offset;
     public int RabbitMQ => 25672 + Offset;
     public int RabbitMQManagement => 25673 + Offset;
     public int RabbitMQDistribution => 25674 + Offset;
@@ -305,14 +306,14 @@ public sealed record Ports(int Offset)
     public int ApiBase => 15301 + Offset;
 
     public IEnumerable<int> All =>
-        [EdgeHttp, EdgeHttps, StaffHttps, Postgres, PostgresReplica, Redis, RabbitMQ, RabbitMQManagement, RabbitMQDistribution,
+        [EdgeHttp, EdgeHttps, StaffHttps, Postgres, PostgresReplica, Redis, RedisCache, RabbitMQ, RabbitMQManagement, RabbitMQDistribution,
          RabbitMQEpmd, Blobs, PgBouncer, Reporting, Web, ApiBase, ApiBase + 1, ApiBase + 2];
 
     public IEnumerable<string> AsConfiguration() =>
     [
         $"Shop:Ports:EdgeHttp={EdgeHttp}", $"Shop:Ports:EdgeHttps={EdgeHttps}", $"Shop:Ports:StaffHttps={StaffHttps}",
         $"Shop:Ports:Postgres={Postgres}", $"Shop:Ports:PostgresReplica={PostgresReplica}",
-        $"Shop:Ports:Redis={Redis}", $"Shop:Ports:RabbitMQ={RabbitMQ}",
+        $"Shop:Ports:Redis={Redis}", $"Shop:Ports:RedisCache={RedisCache}", $"Shop:Ports:RabbitMQ={RabbitMQ}",
         $"Shop:Ports:RabbitMQManagement={RabbitMQManagement}", $"Shop:Ports:RabbitMQDistribution={RabbitMQDistribution}",
         $"Shop:Ports:RabbitMQEpmd={RabbitMQEpmd}", $"Shop:Ports:Blobs={Blobs}", $"Shop:Ports:PgBouncer={PgBouncer}",
         $"Shop:Ports:Reporting={Reporting}",

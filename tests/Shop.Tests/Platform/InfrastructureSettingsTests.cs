@@ -11,10 +11,12 @@ public sealed class InfrastructureSettingsTests(ShopFixture fixture)
 {
     private readonly TestShop shop = fixture.Shop;
 
-    [Fact]
-    public async Task Redis_runs_with_the_persistence_and_connection_settings_the_shop_states()
+    [Theory]
+    [InlineData("redis")]
+    [InlineData("cache")]
+    public async Task Redis_runs_with_the_persistence_and_connection_settings_the_shop_states(string resource)
     {
-        var options = ConfigurationOptions.Parse(await shop.ConnectionStringAsync("redis"));
+        var options = ConfigurationOptions.Parse(await shop.ConnectionStringAsync(resource));
         options.AllowAdmin = true;
         await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
         var server = redis.GetServers().Single();

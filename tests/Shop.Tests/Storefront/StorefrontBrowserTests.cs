@@ -76,10 +76,10 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
         await line.Locator(".quantity button").ClickAsync();
         await WaitForCartCountAsync(page, "3");
 
-        // The cart's id lives only in an HttpOnly cookie; the cart itself in Redis, for 7 idle days.
+        // The cart's id lives only in an HttpOnly cookie; the cart itself in Redis (the cache server), for 7 idle days.
         var cookie = (await context.CookiesAsync()).Single(c => c.Name == "shop.cart");
         Assert.True(cookie.HttpOnly);
-        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("cache"));
         var ttl = await redis.GetDatabase().KeyTimeToLiveAsync($"cart:{cookie.Value}");
         Assert.InRange(ttl!.Value, TimeSpan.FromDays(6.9), TimeSpan.FromDays(7));
 
