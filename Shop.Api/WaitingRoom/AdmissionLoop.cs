@@ -28,7 +28,7 @@ public sealed class AdmissionLoop(
     private DateTimeOffset nextHealthCheck;
     private Task checking = Task.CompletedTask;
     // Each admitting sale's slow-start rate (AdmissionRamp), per minute; null once paused, so a resume starts slowly again.
-    private readonly Dictionary<string, double?> ramps = [];
+    private readonly Dictionary<string, RampState?> ramps = [];
     // Health checks run beside the ticks; the ticks advance the ramps once per finished check, so only they touch ramps.
     private int checksDone, checksApplied;
     private volatile bool lastCheckHealthy;
@@ -115,7 +115,7 @@ public sealed class AdmissionLoop(
 
     /// <summary>The sale's admissions per minute now: its rate, times the shop-wide pacing factor, capped by its ramp.</summary>
     private double RateOf(Sale sale) =>
-        sale.AdmissionsPerMinute * AdmissionRamp.Factor(sale.AdmissionsPerMinute, factor, ramps.GetValueOrDefault(sale.Id));
+        sale.AdmissionsPerMinute * AdmissionRamp.Factor(sale.AdmissionsPerMinute, factor, ramps.GetValueOrDefault(sale.Id)?.Rate);
 
     /// <summary>Starts the ramp of a sale that begins admitting, forgets that of a paused one, and advances all once per health check.</summary>
     private async Task RampAsync(IReadOnlyList<Sale> live, WaitingRoomOptions settings)
@@ -140,13 +140,16 @@ public sealed class AdmissionLoop(
                 (true, { } r) when advance => AdmissionRamp.Next(r, sale.AdmissionsPerMinute, lastCheckHealthy, settings),
                 (true, { } r) => r,
                 // A sale this leader has not seen admitting: an earlier leader's ramp carries on; without one it starts.
-                (false, _) => await store.RampAsync(sale) ?? AdmissionRamp.Start(sale.AdmissionsPerMinute, settings),
-                _ => AdmissionRamp.Start(sale.AdmissionsPerMinute, settings),
+                (false, _) => new RampState(await store.RampAsync(sale) ?? AdmissionRamp.Start(sale.AdmissionsPerMinute, settings)),
+                _ => new RampState(AdmissionRamp.Start(sale.AdmissionsPerMinute, settings)),
             };
             if (next != ramp)
             {
                 ramps[sale.Id] = next;
-                await store.SetRampAsync(sale, next);
+                if (next.Rate != ramp?.Rate)
+                {
+                    await store.SetRampAsync(sale, next.Rate);
+                }
             }
         }
         foreach (var gone in ramps.Keys.Where(id => live.All(s => s.Id != id)).ToList())

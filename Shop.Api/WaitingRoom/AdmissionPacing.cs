@@ -55,11 +55,21 @@ public static class AdmissionPacing
 }
 
 /// <summary>
+/// A sale's slow-start rate (admissions per minute) and, once trouble was seen, its threshold: half the rate at which
+/// it appeared. Below the threshold the rate doubles, at or above it it grows by one start step, as TCP's congestion
+/// window does.
+/// </summary>
+public sealed record RampState(double Rate, double? Threshold = null);
+
+/// <summary>
 /// Slow start: a sale that begins admitting (or resumes after a pause) does not open at its configured rate, which is
 /// only an upper bound the shop may not sustain. It starts at <see cref="WaitingRoomOptions.RampStartPerMinute"/> and
 /// doubles at each health check while nothing is over its threshold, until it reaches the sale's rate; a check with
-/// something over its threshold halves it. The shop's capacity is found in seconds, before a crowd of admitted
-/// shoppers has piled up behind signals that only report a request once it is answered.
+/// something over its threshold halves it and remembers half the rate it had as the point from which it grows by one
+/// start step per check instead of doubling. The shop's capacity is found in seconds, before a crowd of admitted
+/// shoppers has piled up behind signals that only report a request once it is answered, and a shop that was in trouble
+/// is approached slowly the second time (the first Black Friday mix with doubling alone went 600 → 30,000 in 12 s after
+/// its recovery and drowned again).
 /// </summary>
 public static class AdmissionRamp
 {
@@ -67,9 +77,19 @@ public static class AdmissionRamp
     public static double Start(int admissionsPerMinute, WaitingRoomOptions options) => Math.Min(admissionsPerMinute, options.RampStartPerMinute);
 
     /// <summary>The ramp after a health check; at the sale's rate it has nothing more to do.</summary>
-    public static double Next(double ramp, int admissionsPerMinute, bool healthy, WaitingRoomOptions options) => healthy
-        ? Math.Min(admissionsPerMinute, ramp * 2)
-        : Math.Max(Math.Min(Start(admissionsPerMinute, options), admissionsPerMinute * options.MinimumRateFactor), ramp / 2);
+    public static RampState Next(RampState ramp, int admissionsPerMinute, bool healthy, WaitingRoomOptions options)
+    {
+        var step = Start(admissionsPerMinute, options);
+        if (!healthy)
+        {
+            var floor = Math.Min(step, admissionsPerMinute * options.MinimumRateFactor);
+            return new RampState(Math.Max(floor, ramp.Rate / 2), Math.Max(floor, ramp.Rate / 2));
+        }
+        var next = ramp.Threshold is { } threshold && ramp.Rate >= threshold
+            ? ramp.Rate + step
+            : Math.Min(ramp.Threshold ?? double.MaxValue, ramp.Rate * 2);
+        return ramp with { Rate = Math.Min(admissionsPerMinute, next) };
+    }
 
     /// <summary>The share of the sale's rate admitted now: the shop-wide pacing factor, capped by the sale's ramp (null: none).</summary>
     public static double Factor(int admissionsPerMinute, double pacingFactor, double? ramp) =>

@@ -109,26 +109,41 @@ public sealed class AdmissionPacingTests
     public void A_sale_starts_admitting_slowly_and_doubles_while_healthy_up_to_its_rate()
     {
         var options = new WaitingRoomOptions { RampStartPerMinute = 600, MinimumRateFactor = 0.1 };
-        var ramp = AdmissionRamp.Start(30_000, options);
-        var steps = new List<double> { ramp };
-        while (ramp < 30_000)
+        var ramp = new RampState(AdmissionRamp.Start(30_000, options));
+        var steps = new List<double> { ramp.Rate };
+        while (ramp.Rate < 30_000)
         {
-            steps.Add(ramp = AdmissionRamp.Next(ramp, 30_000, healthy: true, options));
+            steps.Add((ramp = AdmissionRamp.Next(ramp, 30_000, healthy: true, options)).Rate);
         }
         Assert.Equal([600, 1200, 2400, 4800, 9600, 19200, 30000], steps);
-        Assert.Equal(30_000, AdmissionRamp.Next(30_000, 30_000, healthy: true, options));
+        Assert.Equal(30_000, AdmissionRamp.Next(ramp, 30_000, healthy: true, options).Rate);
 
         // A sale slower than the start has nothing to ramp.
         Assert.Equal(300, AdmissionRamp.Start(300, options));
     }
 
     [Fact]
-    public void Trouble_halves_the_ramp_down_to_a_floor_and_the_pacing_factor_still_applies_beside_it()
+    public void Trouble_halves_the_ramp_and_from_then_on_it_doubles_only_up_to_half_the_rate_that_was_in_trouble_then_steps()
     {
         var options = new WaitingRoomOptions { RampStartPerMinute = 600, MinimumRateFactor = 0.1 };
-        Assert.Equal(2400, AdmissionRamp.Next(4800, 30_000, healthy: false, options));
-        Assert.Equal(600, AdmissionRamp.Next(600, 30_000, healthy: false, options)); // never below where it starts
-        Assert.Equal(100, AdmissionRamp.Next(150, 1000, healthy: false, options)); // nor below the pacing floor of a slow sale
+        var troubled = AdmissionRamp.Next(new RampState(9600), 30_000, healthy: false, options);
+        Assert.Equal(new RampState(4800, 4800), troubled);
+
+        var steps = new List<double>();
+        for (var ramp = AdmissionRamp.Next(troubled, 30_000, healthy: false, options); steps.Count < 6;)
+        {
+            steps.Add((ramp = AdmissionRamp.Next(ramp, 30_000, healthy: true, options)).Rate);
+        }
+        // Trouble twice (9,600 → 2,400, threshold 2,400): from there one step of 600 per healthy check.
+        Assert.Equal([3000, 3600, 4200, 4800, 5400, 6000], steps);
+
+        // Recovering from the floor: doubling up to the threshold, then steps.
+        var low = new RampState(600, 2400);
+        Assert.Equal([1200, 2400, 3000], new[] { low = AdmissionRamp.Next(low, 30_000, true, options), low = AdmissionRamp.Next(low, 30_000, true, options),
+            AdmissionRamp.Next(low, 30_000, true, options) }.Select(r => r.Rate));
+
+        Assert.Equal(600, AdmissionRamp.Next(new RampState(600), 30_000, healthy: false, options).Rate); // never below where it starts
+        Assert.Equal(100, AdmissionRamp.Next(new RampState(150), 1000, healthy: false, options).Rate); // nor below the pacing floor of a slow sale
 
         Assert.Equal(0.02, AdmissionRamp.Factor(30_000, pacingFactor: 1.0, ramp: 600));
         Assert.Equal(0.01, AdmissionRamp.Factor(30_000, pacingFactor: 0.01, ramp: 600));
