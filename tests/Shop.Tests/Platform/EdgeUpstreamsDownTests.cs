@@ -22,47 +22,24 @@ public sealed class EdgeUpstreamsDownTests
         var ports = FreePorts(8);
         var layout = new EdgeLayout(ports[0], ports[1], "127.0.0.1", ports[2], [ports[3], ports[4]], ports[5], ports[6], ports[7],
             directory, Path.Combine(directory, "tls", "edge.crt"), Path.Combine(directory, "tls", "edge.key"), EdgeLayout.LocalWorker);
-        var configFile = Path.Combine(directory, "nginx.conf");
-        await EdgeExtensions.PrepareAsync(layout, directory, configFile);
-
-        using var nginx = Process.Start(new ProcessStartInfo("/usr/sbin/nginx", ["-e", "stderr", "-p", directory, "-c", configFile, "-g", "daemon off;"])
+        await using var edge = await StandaloneEdge.StartAsync(layout, layout.HttpPort, layout.StaffHttpsPort);
+        using var http = Browserlike.Client(new Uri($"http://localhost:{layout.HttpPort}"));
+        using var https = Browserlike.Client(new Uri($"https://localhost:{layout.HttpsPort}"));
+        using var staff = Browserlike.Client(new Uri($"https://localhost:{layout.StaffHttpsPort}"));
+        foreach (var client in new[] { http, https })
         {
-            RedirectStandardError = true,
-        })!;
-        try
-        {
-            await Poll.UntilAsync(() => nginx.HasExited || (TestShop.IsListening(layout.HttpPort) && TestShop.IsListening(layout.StaffHttpsPort)),
-                "the standalone edge to listen", TimeSpan.FromSeconds(20));
-            if (nginx.HasExited)
-            {
-                Assert.Fail($"nginx exited: {await nginx.StandardError.ReadToEndAsync()}");
-            }
-
-            using var http = Browserlike.Client(new Uri($"http://localhost:{layout.HttpPort}"));
-            using var https = Browserlike.Client(new Uri($"https://localhost:{layout.HttpsPort}"));
-            using var staff = Browserlike.Client(new Uri($"https://localhost:{layout.StaffHttpsPort}"));
-            foreach (var client in new[] { http, https })
-            {
-                using var api = await client.GetAsync("/api/instance");
-                await EdgeErrorTests.AssertEdgeProblemAsync(api, HttpStatusCode.BadGateway, "GET /api/instance");
-                using var order = await client.PostAsync("/api/orders", new StringContent("{}", Encoding.UTF8, "application/json"));
-                await EdgeErrorTests.AssertEdgeProblemAsync(order, HttpStatusCode.BadGateway, "POST /api/orders");
-                using var asset = await client.GetAsync($"/cdn/products/{Guid.NewGuid():N}.svg");
-                await EdgeErrorTests.AssertEdgeProblemAsync(asset, HttpStatusCode.BadGateway, "GET /cdn/");
-                using var page = await client.GetAsync("/");
-                await EdgeErrorTests.AssertEdgePageAsync(page, HttpStatusCode.BadGateway, "GET /");
-            }
-            using var reports = await staff.GetAsync("/reports/sales");
-            await EdgeErrorTests.AssertEdgePageAsync(reports, HttpStatusCode.BadGateway, "staff GET /reports/sales");
+            using var api = await client.GetAsync("/api/instance");
+            await EdgeErrorTests.AssertEdgeProblemAsync(api, HttpStatusCode.BadGateway, "GET /api/instance");
+            using var order = await client.PostAsync("/api/orders", new StringContent("{}", Encoding.UTF8, "application/json"));
+            await EdgeErrorTests.AssertEdgeProblemAsync(order, HttpStatusCode.BadGateway, "POST /api/orders");
+            using var asset = await client.GetAsync($"/cdn/products/{Guid.NewGuid():N}.svg");
+            await EdgeErrorTests.AssertEdgeProblemAsync(asset, HttpStatusCode.BadGateway, "GET /cdn/");
+            using var page = await client.GetAsync("/");
+            await EdgeErrorTests.AssertEdgePageAsync(page, HttpStatusCode.BadGateway, "GET /");
         }
-        finally
-        {
-            nginx.Kill(entireProcessTree: true);
-            await nginx.WaitForExitAsync();
-            Directory.Delete(directory, recursive: true);
-        }
+        using var reports = await staff.GetAsync("/reports/sales");
+        await EdgeErrorTests.AssertEdgePageAsync(reports, HttpStatusCode.BadGateway, "staff GET /reports/sales");
     }
-
 
     internal static int[] FreePorts(int count)
     {
