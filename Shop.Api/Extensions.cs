@@ -15,20 +15,21 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddShopDbContext();
-        // A dead Redis must cost a request milliseconds, not seconds: the catalog then reads Postgres.
-        // Fail-fast answers at once while disconnected; the timeout only covers a live but slow server,
-        // and is loose enough for a busy two-core machine.
-        static void FailFast(StackExchange.Redis.ConfigurationOptions options)
+        // A dead Redis must cost a request milliseconds, not seconds: fail-fast answers at once while disconnected, and
+        // the timeout only covers a live but slow server. The cache's is short, since a miss can read Postgres instead.
+        // The state store's is long: it has no substitute, and a join that times out under overload would be a 503
+        // where a slower answer is the right one (three timeouts in a row also mark the waiting room's store down).
+        static Action<StackExchange.Redis.ConfigurationOptions> FailFast(int timeoutMs) => options =>
         {
             options.AbortOnConnectFail = false;
             options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
             options.ConnectTimeout = 1000;
-            options.AsyncTimeout = 1000;
-            options.SyncTimeout = 1000;
-        }
+            options.AsyncTimeout = timeoutMs;
+            options.SyncTimeout = timeoutMs;
+        };
         // The waiting room, rate limits and catalog invalidations; the catalog's second cache level is in the evictable store.
-        builder.AddRedisClient(RedisStores.State, configureOptions: FailFast);
-        builder.AddKeyedRedisClient(RedisStores.Cache, configureOptions: FailFast);
+        builder.AddRedisClient(RedisStores.State, configureOptions: FailFast(timeoutMs: 5000));
+        builder.AddKeyedRedisClient(RedisStores.Cache, configureOptions: FailFast(timeoutMs: 1000));
         builder.AddRabbitMQClient("rabbitmq");
         builder.AddAssetBlobs("blobs");
         builder.Services.AddSingleton(TimeProvider.System);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Shop.LoadTest;
 
@@ -56,11 +57,22 @@ public sealed class Recorder
     /// <summary>A request that waited inside this process for a free connection (System.Net.Http's time_in_queue).</summary>
     public void ClientQueued(double milliseconds)
     {
+        if (QueuedHere.Value is { } request)
+        {
+            request.Value += milliseconds;
+        }
         lock (gate)
         {
             clientQueueMs.Add((float)milliseconds);
         }
     }
+
+    /// <summary>
+    /// The milliseconds the request under way in this async flow has waited inside the generator so far: set before a
+    /// send, it gathers the waits <see cref="ClientQueued"/> reports, which System.Net.Http records in the request's own
+    /// flow, so they can be taken out of the shop's latency.
+    /// </summary>
+    public static readonly AsyncLocal<StrongBox<double>?> QueuedHere = new();
 
     /// <summary>The sale is over: every shopper is done or gave up; what follows is the order drain.</summary>
     public void SaleEnded()
