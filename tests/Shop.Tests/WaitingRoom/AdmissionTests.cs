@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -5,6 +6,7 @@ using RabbitMQ.Client;
 using Shop.Messaging;
 using Shop.Tests.Infrastructure;
 using Shop.Tests.Orders;
+using StackExchange.Redis;
 
 namespace Shop.Tests.WaitingRoom;
 
@@ -188,6 +190,32 @@ public sealed class AdmissionTests(ShopFixture fixture)
         finally
         {
             await sales.EndSaleAsync(saleAfter);
+        }
+    }
+
+    [Fact]
+    public async Task A_join_while_the_state_store_stalls_for_three_seconds_waits_for_its_place_instead_of_a_503()
+    {
+        var saleId = SaleTraffic.NewSaleId();
+        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 60, maxActive: 10, whenRedisDown: "Closed"));
+        try
+        {
+            using var api = sales.Instance(0);
+            await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(92_000));
+            await using var redis = await ConnectionMultiplexer.ConnectAsync($"{await shop.ConnectionStringAsync("redis")},allowAdmin=true");
+            // Redis holds every other client's commands for 3 s from its OK on, as a saturated peak makes them wait.
+            var stalled = Stopwatch.StartNew();
+            await redis.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000");
+
+            using var join = await SaleTraffic.JoinAsync(api, SaleTraffic.ClientIp(92_001));
+            var body = await join.Content.ReadAsStringAsync();
+            Assert.True(join.StatusCode == HttpStatusCode.OK, $"A join that met a slow Redis answered {(int)join.StatusCode}: {body}");
+            Assert.True(stalled.Elapsed >= TimeSpan.FromSeconds(3), $"The join was answered {stalled.Elapsed} after the pause began, so it never waited for Redis.");
+            Assert.NotNull(JsonSerializer.Deserialize<WaitingStatusDto>(body, JsonSerializerOptions.Web)!.Ticket);
+        }
+        finally
+        {
+            await sales.EndSaleAsync(saleId);
         }
     }
 
