@@ -123,7 +123,9 @@ public sealed class DeploySchemaTests
 
     private static async Task<(int ExitCode, string Output)> ValidateAsync(string manifests)
     {
-        var (exitCode, output, error) = await Processes.RunAsync(FindNode(), ["deploy/tools/validate-manifests.mjs"], input: manifests);
+        var (exitCode, output, error) = await Processes.RunAsync(FindNode(), ["deploy/tools/validate-manifests.mjs"], input: manifests,
+            // Type-checking every object takes ~10 s of CPU; a busy CI machine may take a while longer.
+            timeout: TimeSpan.FromMinutes(4));
         Assert.True(exitCode is 0 or 1, $"validate-manifests.mjs could not run ({exitCode}): {error}{output}");
         return (exitCode, output);
     }

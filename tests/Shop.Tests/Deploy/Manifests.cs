@@ -119,16 +119,17 @@ public static class Kubectl
 
 public static class Processes
 {
-    /// <summary>Runs a program to its end (a minute at most) and returns its exit code, standard output and error.</summary>
+    /// <summary>Runs a program to its end (a minute unless told) and returns its exit code, standard output and error.</summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
-        string program, IEnumerable<string> arguments, string? input = null, string? workingDirectory = null)
+        string program, IEnumerable<string> arguments, string? input = null, TimeSpan? timeout = null)
     {
+        var limit = timeout ?? TimeSpan.FromMinutes(1);
         var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = input is not null,
-            WorkingDirectory = workingDirectory ?? TestShop.RepositoryRoot,
+            WorkingDirectory = TestShop.RepositoryRoot,
         };
         foreach (var argument in arguments)
         {
@@ -142,15 +143,15 @@ public static class Processes
             await process.StandardInput.WriteAsync(input);
             process.StandardInput.Close();
         }
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var deadline = new CancellationTokenSource(limit);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} ran for over a minute");
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} ran for over {limit.TotalSeconds:0} s");
         }
         return (process.ExitCode, await output, await error);
     }
