@@ -52,6 +52,9 @@ public sealed class CatalogSeeder(ShopDbContext db, BlobContainerClient assets, 
 
     private async Task<int> UploadMissingAsync(IEnumerable<ProductImage> images, CancellationToken cancellationToken)
     {
+        // Publicly readable: the CDN fetches the images anonymously. The AppHost's readiness probe makes it too; on a
+        // cluster nothing else does. (A production storage account may forbid public containers: make it there beforehand.)
+        await assets.CreateIfNotExistsAsync(PublicAccessType.Blob, cancellationToken: cancellationToken);
         var uploaded = 0;
         foreach (var image in images)
         {
