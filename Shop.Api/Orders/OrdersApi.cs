@@ -58,7 +58,7 @@ public static class OrdersApi
         HttpRequest request, SharedRateLimiter limiter, OrderOptions options)
     {
         var client = request.HttpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
-        if (options.RateLimitExempt.Contains(client.ToString())
+        if (options.IsExempt(client)
             || await limiter.AcquireAsync("orders", ClientAddress.Partition(client), RateLimit.PerMinute(options.RateLimitPerMinute)) is not { } wait)
         {
             return null;
