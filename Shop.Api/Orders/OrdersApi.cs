@@ -24,6 +24,9 @@ public static class OrdersApi
         builder.Services.AddSingleton<SharedRateLimiter>();
         builder.Services.AddSingleton<OrderMetrics>();
         builder.Services.AddHostedService<OrderBacklogMonitor>();
+        builder.Services.AddOptions<OrderSweepOptions>().BindConfiguration(OrderSweepOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<OrderSweep>();
         builder.Services.AddScoped<OrderIntake>();
     }
 
