@@ -25,7 +25,8 @@ public static partial class AddressRanges
         }
         if (slash >= 0)
         {
-            return IPNetwork.TryParse(text, out network);
+            // .NET 10 clears the bits beyond the prefix itself; an entry that had some set is refused here instead.
+            return IPNetwork.TryParse(text, out network) && IPAddress.TryParse(address, out var written) && network.BaseAddress.Equals(written);
         }
         if (!IPAddress.TryParse(address, out var single))
         {
