@@ -12,7 +12,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-// The edge (on loopback, a known proxy by default) sets X-Forwarded-For to the client's address; per-IP join limits use it.
+// The edge (a trusted proxy: Shop:Network:TrustedProxies, loopback by default) sets X-Forwarded-For to the client's address; per-IP limits use it.
 app.UseForwardedHeaders();
 app.UseServedByHeader();
 app.UseRequestMetrics();

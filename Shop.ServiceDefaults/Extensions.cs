@@ -1,16 +1,19 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Shop.ServiceDefaults.Endpoints;
+using Shop.ServiceDefaults.Security;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -45,10 +48,7 @@ public static class Extensions
         builder.Services.Configure<ConsoleLoggerOptions>(console => console.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
-        // For the services behind the edge (UseForwardedHeaders): it replaces both headers, so the client's address
-        // feeds the per-address limits and the scheme makes cookies Secure over https. Only loopback proxies are trusted.
-        builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(options =>
-            options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
+        builder.AddForwardedHeaders();
 
         builder.AddRequestLimits();
         // A burst of new connections (the edge opening more upstream connections at a sale's first minute) waits in
@@ -72,6 +72,31 @@ public static class Extensions
         // storefront's ApiInstances does for a request that never reached its instance.
         builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
 
+        return builder;
+    }
+
+    /// <summary>
+    /// For the services behind the edge (UseForwardedHeaders): the client's address feeds the per-address limits and the
+    /// scheme makes cookies Secure over https. Only the proxies of <c>Shop:Network:TrustedProxies</c> are believed
+    /// (loopback when unset); a bad entry stops the service at start.
+    /// </summary>
+    public static TBuilder AddForwardedHeaders<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<NetworkOptions>().BindConfiguration(NetworkOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NetworkOptions>>((forwarded, network) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in network.Value.TrustedProxyNetworks())
+            {
+                forwarded.KnownIPNetworks.Add(proxy);
+            }
+            // Every hop from a trusted proxy is unwrapped, right to left, up to the first address that is not one: with a
+            // load balancer in front of a cluster's gateway (both listed) the shopper is found, not the balancer, and an
+            // address a client wrote into the header itself is never reached. The local edge sends one hop only.
+            forwarded.ForwardLimit = null;
+        });
         return builder;
     }
 

@@ -13,12 +13,15 @@ public sealed class OrderMetrics
     public const string MeterName = "Shop.Orders";
 
     private readonly Counter<long> intake;
+    private readonly Counter<long> republished;
     private volatile AdmissionHealth.Reading? backlog;
 
     public OrderMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
         intake = meter.CreateCounter<long>("shop.orders.intake", unit: "{order}", description: "Order requests answered, by outcome");
+        republished = meter.CreateCounter<long>("shop.orders.republished", unit: "{order}",
+            description: "Orders the stale-order sweep published again because their message was no longer queued");
         meter.CreateObservableGauge("shop.orders.queue_depth", () => backlog is { } b ? [new Measurement<long>(b.Backlog)] : Array.Empty<Measurement<long>>(),
             unit: "{message}", description: "Orders ready in the broker's queue, not yet delivered to a worker");
         meter.CreateObservableGauge("shop.orders.consumer_lag", () => backlog is { } b ? [new Measurement<double>(b.LagSeconds)] : Array.Empty<Measurement<double>>(),
@@ -28,4 +31,12 @@ public sealed class OrderMetrics
     public void Answered(string outcome) => intake.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void Backlog(AdmissionHealth.Reading reading) => backlog = reading;
+
+    public void Republished(int count)
+    {
+        if (count > 0)
+        {
+            republished.Add(count);
+        }
+    }
 }

@@ -1,8 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
+using Shop.ServiceDefaults.Security;
 
 namespace Shop.Api.Orders;
 
-public sealed class OrderOptions
+public sealed class OrderOptions : IValidatableObject
 {
     public const string SectionName = "Orders";
 
@@ -20,7 +22,16 @@ public sealed class OrderOptions
 
     /// <summary>
     /// Client addresses the limit does not count: the storefront's, whose checkout calls carry every shopper's order
-    /// (the storefront applies the same limit to each shopper's address itself).
+    /// (the storefront applies the same limit to each shopper's address itself). Each entry an address or a CIDR
+    /// network: on a cluster the storefront's pods have no fixed address, only their pod network.
     /// </summary>
     public string[] RateLimitExempt { get; set; } = [];
+
+    private IReadOnlyList<IPNetwork>? exemptNetworks;
+
+    public bool IsExempt(IPAddress? client) =>
+        AddressRanges.Contains(exemptNetworks ??= [.. RateLimitExempt.Select(AddressRanges.Parse)], client);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        AddressRanges.Validate(RateLimitExempt, $"{SectionName}:{nameof(RateLimitExempt)}", nameof(RateLimitExempt));
 }

@@ -40,6 +40,14 @@ public sealed class OrderPublisher(IServiceProvider services, IOptions<OrderOpti
             }
             throw new OrderNotPublishedException(e is PublishException ? "the broker refused the order" : "the broker is unreachable");
         }
+        catch (BrokerTopologyException e)
+        {
+            if (unconfirmed.ShouldWarn(out var suppressed))
+            {
+                logger.LogError(e, "Orders cannot be published ({Suppressed} more since the last error)", suppressed);
+            }
+            throw new OrderNotPublishedException("the broker's order queue needs an operator");
+        }
     }
 
     private async ValueTask<IChannel> ChannelAsync(CancellationToken cancellationToken)
@@ -63,11 +71,13 @@ public sealed class OrderPublisher(IServiceProvider services, IOptions<OrderOpti
             // Resolved here, not in the constructor: when the broker is down at start the API still serves the
             // catalog, and order intake answers 503 until the connection can be made.
             var connection = await Task.Run(services.GetRequiredService<IConnection>, cancellationToken).WaitAsync(cancellationToken);
-            var created = await connection.CreateChannelAsync(
+            foreach (var migrated in await OrderQueue.DeclareAsync(connection, cancellationToken))
+            {
+                logger.LogWarning("{Migration}", migrated);
+            }
+            return channel = await connection.CreateChannelAsync(
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
                 cancellationToken);
-            await OrderQueue.DeclareAsync(created, cancellationToken);
-            return channel = created;
         }
         finally
         {

@@ -24,6 +24,9 @@ public static class OrdersApi
         builder.Services.AddSingleton<SharedRateLimiter>();
         builder.Services.AddSingleton<OrderMetrics>();
         builder.Services.AddHostedService<OrderBacklogMonitor>();
+        builder.Services.AddOptions<OrderSweepOptions>().BindConfiguration(OrderSweepOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<OrderSweep>();
         builder.Services.AddScoped<OrderIntake>();
     }
 
@@ -58,7 +61,7 @@ public static class OrdersApi
         HttpRequest request, SharedRateLimiter limiter, OrderOptions options)
     {
         var client = request.HttpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
-        if (options.RateLimitExempt.Contains(client.ToString())
+        if (options.IsExempt(client)
             || await limiter.AcquireAsync("orders", ClientAddress.Partition(client), RateLimit.PerMinute(options.RateLimitPerMinute)) is not { } wait)
         {
             return null;

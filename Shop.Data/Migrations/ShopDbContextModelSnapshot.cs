@@ -208,6 +208,14 @@ namespace Shop.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("reason");
 
+                    b.Property<DateTimeOffset?>("RepublishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("republished_at");
+
+                    b.Property<short>("Republishes")
+                        .HasColumnType("smallint")
+                        .HasColumnName("republishes");
+
                     b.Property<string>("RequestHash")
                         .IsRequired()
                         .HasMaxLength(64)

@@ -23,6 +23,9 @@ public sealed class Order
     public string? AdmissionTicket { get; set; }
     /// <summary>Which of the admission's allowed orders this is (1-based); unique per ticket, so none is used twice.</summary>
     public short? AdmissionSlot { get; set; }
+    /// <summary>When the stale-order sweep last published the order again (its message was lost), and how often it has.</summary>
+    public DateTimeOffset? RepublishedAt { get; set; }
+    public short Republishes { get; set; }
     public List<OrderLine> Lines { get; set; } = [];
 }
 

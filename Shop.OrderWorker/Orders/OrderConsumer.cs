@@ -185,8 +185,11 @@ public sealed class OrderConsumer(
             try
             {
                 var connection = await Task.Run(services.GetRequiredService<IConnection>, stoppingToken);
+                foreach (var migrated in await OrderQueue.DeclareAsync(connection, stoppingToken))
+                {
+                    logger.LogWarning("{Migration}", migrated);
+                }
                 var opened = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
-                await OrderQueue.DeclareAsync(opened, stoppingToken);
                 await opened.BasicQosAsync(prefetchSize: 0, prefetchCount: options.Value.Prefetch, global: false, stoppingToken);
                 return opened;
             }

@@ -71,8 +71,9 @@ internal sealed class ExperiencePublisher(
     string service, RequestWindow window, ExperienceBoard board, IOptions<ServiceIdentityOptions> identity, ILogger<ExperiencePublisher> logger)
     : BackgroundService
 {
-    // Name and process: two processes of one instance name (a restart overlapping its predecessor) stay apart.
-    private readonly string instance = $"{identity.Value.InstanceName}:{Environment.ProcessId}";
+    // Name, host and process: two processes of one instance name (a restart overlapping its predecessor) stay apart, and
+    // so do the pods of one Deployment, which share their configuration and all run as process 1 of their own container.
+    private readonly string instance = $"{identity.Value.InstanceName}:{Environment.MachineName}:{Environment.ProcessId}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

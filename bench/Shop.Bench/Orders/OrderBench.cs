@@ -134,7 +134,7 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
         await StopWorkersAsync(token);
         await using var connection = await BrokerAsync(token);
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), token);
-        await OrderQueue.DeclareAsync(channel, token);
+        await OrderQueue.DeclareAsync(connection, token);
         var queued = (await channel.QueueDeclarePassiveAsync(OrderQueue.Name, token)).MessageCount;
         for (var n = (int)queued; n < ApplyOrders; n += 500)
         {

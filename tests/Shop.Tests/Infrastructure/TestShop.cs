@@ -31,6 +31,12 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
 
     public static IReadOnlyList<string> ApiInstances { get; } = ["api-1", "api-2", "api-3"];
 
+    /// <summary>Orders:Sweep:StaleAfter of every test shop's API instances.</summary>
+    public static readonly TimeSpan SweepStaleAfter = TimeSpan.FromDays(1);
+
+    /// <summary>Exempt from the API's order limit in every test shop; neither Browserlike nor the load test's crowd uses it.</summary>
+    public const string RateLimitExemptNetwork = "127.255.0.0/16";
+
     public static IReadOnlyList<string> OrderWorkers { get; } = ["orderworker-1", "orderworker-2"];
 
     public static IReadOnlyList<string> LongRunningResources { get; } =
@@ -65,6 +71,13 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
                 environment["OTEL_BSP_SCHEDULE_DELAY"] = "1000";
                 // GET /_endpoints: the hardening tests enumerate every endpoint from it; off outside tests.
                 environment["Shop__Diagnostics__EndpointInventory"] = "true";
+                // The stale-order sweep looks every second but only at orders older than a day: the orders other tests
+                // leave unapplied (answered 503 while the broker was stopped) are not published in the middle of the tests
+                // that count publishes. OrderSweepTests makes its order that old instead of waiting.
+                environment["Orders__Sweep__Interval"] = "00:00:01";
+                environment["Orders__Sweep__StaleAfter"] = SweepStaleAfter.ToString("c");
+                // A network whose order requests the API does not count, besides the storefront's 127.0.0.1 (index 0).
+                environment["Orders__RateLimitExempt__1"] = RateLimitExemptNetwork;
             }));
         }
         // Resource output goes to files (see ResourceLogFiles); the test log keeps only the AppHost's own errors.

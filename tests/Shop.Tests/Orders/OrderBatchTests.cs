@@ -46,7 +46,7 @@ public sealed class OrderBatchTests(ShopFixture fixture)
         {
             await using var connection = await traffic.BrokerAsync();
             await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-            await OrderQueue.DeclareAsync(channel);
+            await OrderQueue.DeclareAsync(connection);
             foreach (var message in new[] { first, shortOne, first, partlyShort, appliedBefore, last, first })
             {
                 await channel.BasicPublishAsync("", OrderQueue.Name, true, OrderQueue.Properties(message.OrderId), message.ToBytes());

@@ -159,7 +159,7 @@ public sealed class OrderFaultTests(ShopFixture fixture)
         await using (var connection = await traffic.BrokerAsync())
         await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true)))
         {
-            await OrderQueue.DeclareAsync(channel);
+            await OrderQueue.DeclareAsync(connection);
             await Task.WhenAll(messages.Select(m => channel.BasicPublishAsync("", OrderQueue.Name, true, OrderQueue.Properties(m.OrderId), m.Body).AsTask()));
         }
 

@@ -226,11 +226,12 @@ public sealed class OrderTraffic(TestShop shop)
         return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
     }
 
-    public async Task PurgeAsync(string queue)
+    /// <returns>How many messages were purged.</returns>
+    public async Task<uint> PurgeAsync(string queue)
     {
         await using var connection = await BrokerAsync();
+        await OrderQueue.DeclareAsync(connection);
         await using var channel = await connection.CreateChannelAsync();
-        await OrderQueue.DeclareAsync(channel);
-        await channel.QueuePurgeAsync(queue);
+        return await channel.QueuePurgeAsync(queue);
     }
 }
