@@ -38,6 +38,11 @@ public sealed class TcpRelay : IAsyncDisposable
             {
                 client = await listener.AcceptSocketAsync(stop.Token);
             }
+            catch (SocketException) when (!stop.IsCancellationRequested)
+            {
+                // A connection reset before it was accepted: the listener itself still serves.
+                continue;
+            }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 return;

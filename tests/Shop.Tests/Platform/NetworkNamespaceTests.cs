@@ -141,6 +141,21 @@ public sealed partial class NetworkNamespaceTests(ShopFixture fixture)
         await AdmissionStillHoldsAsync(network, apiPort, layout, NewShopper);
     }
 
+    [Fact]
+    public void The_edge_config_sends_api_to_each_instances_own_host_and_refuses_a_host_list_that_does_not_match_the_ports()
+    {
+        var layout = new EdgeLayout(8080, 8443, "127.0.0.1", 5200, [5301, 5302], 10000, 8444, 8090, "/tmp/edge", "c.pem", "k.pem", WorkerUser: null,
+            ApiHosts: ["10.1.2.3", "10.1.2.4"]);
+
+        var config = EdgeConfig.Generate(layout);
+
+        Assert.Contains("server 10.1.2.3:5301 max_fails=1", config);
+        Assert.Contains("server 10.1.2.4:5302 max_fails=1", config);
+        Assert.DoesNotContain("server 127.0.0.1:530", config);
+        Assert.Contains("server 127.0.0.1:5200;", config);
+        Assert.Throws<ArgumentException>(() => EdgeConfig.Generate(layout with { ApiHosts = ["10.1.2.3"] }));
+    }
+
     /// <summary>
     /// During a sale an order through the edge needs the waiting room's admission with its own ticket, whichever host
     /// answers; staff set the sale up over the edge's https, which the instances learn from the edge's X-Forwarded-Proto.
