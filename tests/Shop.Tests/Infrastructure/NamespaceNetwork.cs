@@ -165,7 +165,14 @@ public sealed class NamespaceNetwork : IAsyncDisposable
             .Select(line => line.Split(": ")[1].Split('@')[0]).Where(name => name.StartsWith(prefix, StringComparison.Ordinal));
         foreach (var link in links)
         {
-            await IpAsync("link", "delete", link);
+            try
+            {
+                await IpAsync("link", "delete", link);
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("Cannot find device", StringComparison.Ordinal))
+            {
+                // A veth the kernel was still removing with its namespace when the links were listed.
+            }
         }
     }
 
