@@ -69,13 +69,14 @@ public sealed class NamespaceNetwork : IAsyncDisposable
             {
                 var host = network.Hosts[i];
                 var veth = $"{prefix}v{i + 1}";
+                await network.WriteNameFilesAsync(host);
                 await IpAsync("netns", "add", host.Namespace);
                 await IpAsync("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", host.Namespace);
                 await IpAsync("link", "set", veth, "master", network.Bridge, "up");
                 await IpAsync("-n", host.Namespace, "addr", "add", $"{host.Address}/{PrefixLength}", "dev", "eth0");
                 await IpAsync("-n", host.Namespace, "link", "set", "lo", "up");
+                // No default route: everything a host talks to is on the network, and anything beyond fails at once.
                 await IpAsync("-n", host.Namespace, "link", "set", "eth0", "up");
-                await IpAsync("-n", host.Namespace, "route", "add", "default", "via", network.Gateway.ToString());
             }
             return network;
         }
@@ -85,6 +86,24 @@ public sealed class NamespaceNetwork : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The names a host resolves, from files <c>ip netns exec</c> puts in place of /etc/hosts and /etc/resolv.conf. This
+    /// machine's resolver is not reachable from the network (nothing routes beyond the gateway), and a lookup sent
+    /// towards it waited seconds for nothing: Npgsql's Kerberos probe of every new connection looks the server's
+    /// address up, and each connect timed out. With the network's own names in the hosts file and a resolver that
+    /// refuses at once, every lookup is answered or refused immediately.
+    /// </summary>
+    private async Task WriteNameFilesAsync(NamespaceHost host)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(NetnsEtc, host.Namespace)).FullName;
+        await File.WriteAllLinesAsync(Path.Combine(folder, "hosts"),
+            ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback", $"{Gateway} {prefix}gateway", .. Hosts.Select(h => $"{h.Address} {h.Namespace}")]);
+        await File.WriteAllLinesAsync(Path.Combine(folder, "resolv.conf"), ["nameserver 127.0.0.1", "options timeout:1 attempts:1"]);
+    }
+
+    /// <summary>Where <c>ip netns exec</c> finds a namespace's own /etc files.</summary>
+    private const string NetnsEtc = "/etc/netns";
 
     /// <summary>
     /// Makes what listens on this machine's loopback port <paramref name="port"/> reachable from the hosts at
@@ -159,6 +178,13 @@ public sealed class NamespaceNetwork : IAsyncDisposable
                 return pids.Count == 0;
             }, $"the processes in network namespace {name} to end", TimeSpan.FromSeconds(30));
             await IpAsync("netns", "delete", name);
+        }
+        if (Directory.Exists(NetnsEtc))
+        {
+            foreach (var folder in Directory.EnumerateDirectories(NetnsEtc, $"{prefix}*"))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
         }
         // A veth goes with its peer's namespace; what is left is the bridge, or a veth whose namespace was never made.
         var links = (await IpAsync("-o", "link", "show")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
