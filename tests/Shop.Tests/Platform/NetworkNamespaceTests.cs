@@ -34,111 +34,19 @@ public sealed partial class NetworkNamespaceTests(ShopFixture fixture)
     [Fact]
     public async Task Api_instances_on_hosts_of_their_own_behind_the_edge_count_each_shopper_by_address_and_keep_the_exemption_and_admission()
     {
-        var exempt = Browserlike.NewSourceAddress();
-        var exemptNetwork = new IPNetwork(new IPAddress([.. exempt.GetAddressBytes()[..3], 0]), 24);
-        IPAddress NewShopper()
-        {
-            var address = Browserlike.NewSourceAddress();
-            return exemptNetwork.Contains(address) ? NewShopper() : address;
-        }
-
+        var exemptShopper = Browserlike.NewSourceAddress();
+        var exempt = new IPNetwork(new IPAddress([.. exemptShopper.GetAddressBytes()[..3], 0]), 24);
         await using var network = await NamespaceNetwork.CreateAsync(shop.Ports.Offset, hosts: 2);
-        var apiPort = shop.Ports.ApiBase;
-        var names = network.Hosts.Select((_, i) => $"netns-api-{i + 1}").ToList();
-        var environment = NamespaceEnvironment(network, exemptNetwork);
-        var (command, workingDirectory) = CommandOf(BootedInstance);
-        var instances = network.Hosts.Select((host, i) => network.Start(host, command, new Dictionary<string, string>(environment)
-        {
-            ["ASPNETCORE_URLS"] = $"http://{host.Address}:{apiPort}",
-            ["Shop__Service__InstanceName"] = names[i],
-        }, workingDirectory, Path.Combine(shop.DataDirectory, "logs", $"{names[i]}.log"))).ToList();
-        await Task.WhenAll(instances.Select((instance, i) => HealthyAsync(instance, names[i], new Uri($"http://{network.Hosts[i].Address}:{apiPort}"))));
-
-        var directory = Directory.CreateTempSubdirectory("shop-netns-edge-").FullName;
-        var ports = EdgeUpstreamsDownTests.FreePorts(3);
-        // The storefront, blobs and reports stay the booted shop's; /api/ goes to the namespaces only.
-        var layout = new EdgeLayout(ports[0], ports[1], "127.0.0.1", shop.Ports.Web, [.. network.Hosts.Select(_ => apiPort)], shop.Ports.Blobs,
-            ports[2], shop.Ports.Reporting, directory, Path.Combine(directory, "tls", "edge.crt"), Path.Combine(directory, "tls", "edge.key"),
-            EdgeLayout.LocalWorker, ApiHosts: [.. network.Hosts.Select(h => h.Address.ToString())]);
-        await using var edge = await StandaloneEdge.StartAsync(layout, layout.HttpPort, layout.HttpsPort);
-        var edgeHttp = new Uri($"http://localhost:{layout.HttpPort}");
-
-        // The edge spreads /api/ over both hosts.
-        using (var anyone = Browserlike.Client(edgeHttp, NewShopper()))
-        {
-            var servedBy = new HashSet<string>();
-            await Poll.UntilAsync(async () =>
-            {
-                using var response = await anyone.GetAsync("/api/instance");
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                servedBy.Add(response.Headers.GetValues("X-Served-By").Single());
-                return servedBy.Count == names.Count;
-            }, "the edge to reach the instance on each host", TimeSpan.FromSeconds(30));
-            Assert.Equal(names, servedBy.Order());
-        }
-
+        var instances = await StartInstancesAsync(network, exempt);
+        await using var edge = await StartEdgeAsync(network);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
-        var counts = redis.GetDatabase();
-        // SharedRateLimiter's counter for one client of the order limit.
-        async Task<long> OrderRequestsCountedAsync(IPAddress client) =>
-            (long?)await counts.StringGetAsync($"ratelimit:orders:{ClientAddress.Partition(client)}") ?? 0;
+        var cluster = new Cluster(network, edge.Layout, instances, redis.GetDatabase(), exempt);
 
-        // Each shopper is counted by the address the edge forwarded, over both hosts, and not by the edge's own address.
-        var ana = NewShopper();
-        var ben = NewShopper();
-        using (var anaClient = Browserlike.Client(edgeHttp, ana))
-        using (var benClient = Browserlike.Client(edgeHttp, ben))
-        {
-            var servedAna = new HashSet<string>();
-            for (var i = 0; i < OrdersPerMinute; i++)
-            {
-                using var response = await PostEmptyOrderAsync(anaClient);
-                Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"Ana's order request {i + 1} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-                servedAna.Add(response.Headers.GetValues("X-Served-By").Single());
-                if (i == 0)
-                {
-                    var counted = await OrderRequestsCountedAsync(ana);
-                    Assert.True(counted == 1, $"The instances counted {counted} order requests for Ana's address {ana}, and " +
-                        $"{await OrderRequestsCountedAsync(network.Gateway)} for the edge's own address {network.Gateway}: they took the edge for the " +
-                        "client instead of believing its X-Forwarded-For (Shop:Network:TrustedProxies names the proxies they trust).");
-                }
-            }
-            Assert.Equal(names, servedAna.Order());
-            using (var limited = await PostEmptyOrderAsync(anaClient))
-            {
-                await AssertTooManyOrdersAsync(limited);
-            }
-            using var bensFirst = await PostEmptyOrderAsync(benClient);
-            Assert.True(bensFirst.StatusCode == HttpStatusCode.BadRequest, $"Ben's first order request answered {(int)bensFirst.StatusCode}, sharing Ana's count.");
-            Assert.Equal(OrdersPerMinute + 1, await OrderRequestsCountedAsync(ana));
-            Assert.Equal(1, await OrderRequestsCountedAsync(ben));
-        }
-
-        // X-Forwarded-For is believed from the edge only: a caller elsewhere on the network cannot pass for someone else.
-        var forged = NewShopper();
-        using (var outsider = ClientFrom(network.Outsider, new Uri($"http://{network.Hosts[0].Address}:{apiPort}")))
-        {
-            using var request = EmptyOrder();
-            request.Headers.Add("X-Forwarded-For", forged.ToString());
-            using var response = await outsider.SendAsync(request);
-            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            Assert.True(await OrderRequestsCountedAsync(forged) == 0, $"An instance believed X-Forwarded-For from {network.Outsider}, which is not its trusted proxy.");
-            Assert.True(await OrderRequestsCountedAsync(network.Outsider) >= 1, $"The instance did not count the request by its caller's address {network.Outsider}.");
-        }
-
-        // A network in Orders:RateLimitExempt exempts every address in it (the storefront's pods on a cluster): never limited, never counted.
-        using (var exemptClient = Browserlike.Client(edgeHttp, exempt))
-        {
-            for (var i = 0; i <= OrdersPerMinute; i++)
-            {
-                using var response = await PostEmptyOrderAsync(exemptClient);
-                Assert.True(response.StatusCode == HttpStatusCode.BadRequest,
-                    $"Order request {i + 1} from {exempt}, inside the exempt network {exemptNetwork}, answered {(int)response.StatusCode}.");
-            }
-            Assert.Equal(0, await OrderRequestsCountedAsync(exempt));
-        }
-
-        await AdmissionStillHoldsAsync(network, apiPort, layout, NewShopper);
+        await TheEdgeSpreadsOverTheHostsAsync(cluster);
+        await EachShopperIsCountedByTheAddressTheEdgeForwardedAsync(cluster);
+        await ForwardedHeadersAreBelievedFromTheEdgeOnlyAsync(cluster);
+        await AnExemptNetworkIsNeitherLimitedNorCountedAsync(cluster, exemptShopper);
+        await AdmissionStillHoldsAsync(cluster);
     }
 
     [Fact]
@@ -156,15 +64,136 @@ public sealed partial class NetworkNamespaceTests(ShopFixture fixture)
         Assert.Throws<ArgumentException>(() => EdgeConfig.Generate(layout with { ApiHosts = ["10.1.2.3"] }));
     }
 
+    /// <summary>The namespaces' instances behind their edge, and where the order limit keeps its counts.</summary>
+    private sealed record Cluster(NamespaceNetwork Network, EdgeLayout Edge, IReadOnlyList<string> Instances, IDatabase Counts, IPNetwork Exempt)
+    {
+        public Uri EdgeHttp => new($"http://localhost:{Edge.HttpPort}");
+
+        public Uri Instance(int index) => new($"http://{Network.Hosts[index].Address}:{ApiPort}");
+
+        public int ApiPort => Edge.ApiPorts[0];
+
+        /// <summary>An address of its own for a shopper, outside the exempt network.</summary>
+        public IPAddress NewShopper()
+        {
+            var address = Browserlike.NewSourceAddress();
+            return Exempt.Contains(address) ? NewShopper() : address;
+        }
+
+        /// <summary>SharedRateLimiter's count of <paramref name="client"/>'s order requests.</summary>
+        public async Task<long> OrderRequestsCountedAsync(IPAddress client) =>
+            (long?)await Counts.StringGetAsync($"ratelimit:orders:{ClientAddress.Partition(client)}") ?? 0;
+    }
+
+    /// <summary>One instance per host, started as the booted api-1 was, each named after its host and listening on its address.</summary>
+    private async Task<IReadOnlyList<string>> StartInstancesAsync(NamespaceNetwork network, IPNetwork exempt)
+    {
+        var apiPort = shop.Ports.ApiBase;
+        var names = network.Hosts.Select((_, i) => $"netns-api-{i + 1}").ToList();
+        var environment = NamespaceEnvironment(network, exempt);
+        var (command, workingDirectory) = CommandOf(BootedInstance);
+        var instances = network.Hosts.Select((host, i) => network.Start(host, command, new Dictionary<string, string>(environment)
+        {
+            ["ASPNETCORE_URLS"] = $"http://{host.Address}:{apiPort}",
+            ["Shop__Service__InstanceName"] = names[i],
+        }, workingDirectory, Path.Combine(shop.DataDirectory, "logs", $"{names[i]}.log"))).ToList();
+        await Task.WhenAll(instances.Select((instance, i) => HealthyAsync(instance, names[i], new Uri($"http://{network.Hosts[i].Address}:{apiPort}"))));
+        return names;
+    }
+
+    /// <summary>An edge of its own from the generated config: /api/ goes to the hosts; the storefront, blobs and reports stay the booted shop's.</summary>
+    private Task<StandaloneEdge> StartEdgeAsync(NamespaceNetwork network)
+    {
+        var directory = Directory.CreateTempSubdirectory("shop-netns-edge-").FullName;
+        var ports = EdgeUpstreamsDownTests.FreePorts(3);
+        var layout = new EdgeLayout(ports[0], ports[1], "127.0.0.1", shop.Ports.Web, [.. network.Hosts.Select(_ => shop.Ports.ApiBase)], shop.Ports.Blobs,
+            ports[2], shop.Ports.Reporting, directory, Path.Combine(directory, "tls", "edge.crt"), Path.Combine(directory, "tls", "edge.key"),
+            EdgeLayout.LocalWorker, ApiHosts: [.. network.Hosts.Select(h => h.Address.ToString())]);
+        return StandaloneEdge.StartAsync(layout, layout.HttpPort, layout.HttpsPort);
+    }
+
+    private static async Task TheEdgeSpreadsOverTheHostsAsync(Cluster cluster)
+    {
+        using var anyone = Browserlike.Client(cluster.EdgeHttp, cluster.NewShopper());
+        var servedBy = new HashSet<string>();
+        await Poll.UntilAsync(async () =>
+        {
+            using var response = await anyone.GetAsync("/api/instance");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            servedBy.Add(response.Headers.GetValues("X-Served-By").Single());
+            return servedBy.Count == cluster.Instances.Count;
+        }, "the edge to reach the instance on each host", TimeSpan.FromSeconds(30));
+        Assert.Equal(cluster.Instances, servedBy.Order());
+    }
+
+    /// <summary>Each shopper has a count of their own, kept over both hosts, by the address the edge forwarded and never the edge's own.</summary>
+    private static async Task EachShopperIsCountedByTheAddressTheEdgeForwardedAsync(Cluster cluster)
+    {
+        var ana = cluster.NewShopper();
+        var ben = cluster.NewShopper();
+        using var anaClient = Browserlike.Client(cluster.EdgeHttp, ana);
+        using var benClient = Browserlike.Client(cluster.EdgeHttp, ben);
+        var servedAna = new HashSet<string>();
+        for (var i = 0; i < OrdersPerMinute; i++)
+        {
+            using var response = await PostEmptyOrderAsync(anaClient);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"Ana's order request {i + 1} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            servedAna.Add(response.Headers.GetValues("X-Served-By").Single());
+            if (i == 0)
+            {
+                var counted = await cluster.OrderRequestsCountedAsync(ana);
+                Assert.True(counted == 1, $"The instances counted {counted} order requests for Ana's address {ana}, and " +
+                    $"{await cluster.OrderRequestsCountedAsync(cluster.Network.Gateway)} for the edge's own address {cluster.Network.Gateway}: they took the " +
+                    "edge for the client instead of believing its X-Forwarded-For (Shop:Network:TrustedProxies names the proxies they trust).");
+            }
+        }
+        Assert.Equal(cluster.Instances, servedAna.Order());
+        using (var limited = await PostEmptyOrderAsync(anaClient))
+        {
+            await AssertTooManyOrdersAsync(limited);
+        }
+        using var bensFirst = await PostEmptyOrderAsync(benClient);
+        Assert.True(bensFirst.StatusCode == HttpStatusCode.BadRequest, $"Ben's first order request answered {(int)bensFirst.StatusCode}, sharing Ana's count.");
+        Assert.Equal(OrdersPerMinute + 1, await cluster.OrderRequestsCountedAsync(ana));
+        Assert.Equal(1, await cluster.OrderRequestsCountedAsync(ben));
+    }
+
+    /// <summary>A caller elsewhere on the network, not the edge, cannot pass for someone else with an X-Forwarded-For of its own.</summary>
+    private static async Task ForwardedHeadersAreBelievedFromTheEdgeOnlyAsync(Cluster cluster)
+    {
+        var forged = cluster.NewShopper();
+        using var outsider = ClientFrom(cluster.Network.Outsider, cluster.Instance(0));
+        using var request = EmptyOrder();
+        request.Headers.Add("X-Forwarded-For", forged.ToString());
+        using var response = await outsider.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(await cluster.OrderRequestsCountedAsync(forged) == 0, $"An instance believed X-Forwarded-For from {cluster.Network.Outsider}, which is not its trusted proxy.");
+        Assert.True(await cluster.OrderRequestsCountedAsync(cluster.Network.Outsider) >= 1,
+            $"The instance did not count the request by its caller's address {cluster.Network.Outsider}.");
+    }
+
+    /// <summary>A network in Orders:RateLimitExempt (the storefront's pods, on a cluster) exempts every address in it.</summary>
+    private static async Task AnExemptNetworkIsNeitherLimitedNorCountedAsync(Cluster cluster, IPAddress exemptShopper)
+    {
+        using var client = Browserlike.Client(cluster.EdgeHttp, exemptShopper);
+        for (var i = 0; i <= OrdersPerMinute; i++)
+        {
+            using var response = await PostEmptyOrderAsync(client);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest,
+                $"Order request {i + 1} from {exemptShopper}, inside the exempt network {cluster.Exempt}, answered {(int)response.StatusCode}.");
+        }
+        Assert.Equal(0, await cluster.OrderRequestsCountedAsync(exemptShopper));
+    }
+
     /// <summary>
     /// During a sale an order through the edge needs the waiting room's admission with its own ticket, whichever host
     /// answers; staff set the sale up over the edge's https, which the instances learn from the edge's X-Forwarded-Proto.
     /// </summary>
-    private async Task AdmissionStillHoldsAsync(NamespaceNetwork network, int apiPort, EdgeLayout layout, Func<IPAddress> newShopper)
+    private async Task AdmissionStillHoldsAsync(Cluster cluster)
     {
         await new OrderTraffic(shop).SetStockAsync([Product], 10);
         var saleId = SaleTraffic.NewSaleId();
-        using var admin = Browserlike.Client(new Uri($"https://localhost:{layout.HttpsPort}"), newShopper());
+        using var admin = Browserlike.Client(new Uri($"https://localhost:{cluster.Edge.HttpsPort}"), cluster.NewShopper());
         admin.DefaultRequestHeaders.Add("X-Admin-Key", await shop.ParameterAsync("admin-key"));
         using (var put = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", SaleTraffic.Sale(admissionsPerMinute: 6000, maxActive: 100)))
         {
@@ -172,13 +201,13 @@ public sealed partial class NetworkNamespaceTests(ShopFixture fixture)
         }
         try
         {
-            foreach (var host in network.Hosts)
+            for (var i = 0; i < cluster.Instances.Count; i++)
             {
-                using var direct = new HttpClient { BaseAddress = new Uri($"http://{host.Address}:{apiPort}") };
+                using var direct = new HttpClient { BaseAddress = cluster.Instance(i) };
                 await Poll.UntilAsync(async () => (await direct.GetFromJsonAsync<CurrentSaleDto>("/api/waitingroom/sale")) is { Enforced: true } sale
-                    && sale.SaleId == saleId, $"the instance on {host.Address} to enforce sale {saleId}");
+                    && sale.SaleId == saleId, $"{cluster.Instances[i]} to enforce sale {saleId}");
             }
-            using var shopper = Browserlike.Client(new Uri($"http://localhost:{layout.HttpPort}"), newShopper());
+            using var shopper = Browserlike.Client(cluster.EdgeHttp, cluster.NewShopper());
 
             await AssertRefusedAsync(await PlaceAsync(shopper, admission: null, ticket: null), "missing");
             using var join = await SaleTraffic.JoinAsync(shopper);
