@@ -30,11 +30,10 @@ public sealed class NamespaceNetwork : IAsyncDisposable
         Bridge = $"{prefix}br";
         Gateway = IPAddress.Parse($"{subnet}.1");
         Outsider = IPAddress.Parse($"{subnet}.254");
-        Cidr = $"{subnet}.0/{PrefixLength}";
         Hosts = [.. Enumerable.Range(1, hosts).Select(i => new NamespaceHost($"{prefix}host{i}", IPAddress.Parse($"{subnet}.{1 + i}")))];
     }
 
-    /// <summary>The bridge: its name in this namespace, and the network's address here (the hosts' default route).</summary>
+    /// <summary>The bridge's name in this namespace.</summary>
     public string Bridge { get; }
 
     /// <summary>This machine on the network: what the hosts reach it at, and where its connections to them come from.</summary>
@@ -42,8 +41,6 @@ public sealed class NamespaceNetwork : IAsyncDisposable
 
     /// <summary>A second address of this machine on the network, for a call that must not come from <see cref="Gateway"/>.</summary>
     public IPAddress Outsider { get; }
-
-    public string Cidr { get; }
 
     public IReadOnlyList<NamespaceHost> Hosts { get; }
 
