@@ -6,6 +6,10 @@ namespace Shop.AppHost.Edge;
 /// <param name="WorkerUser">Who nginx's workers run as when its master runs as root (null: nginx's own default).</param>
 /// <param name="RedirectHttpToHttps">Send every http request to https (<c>Shop:Edge:RedirectHttpToHttps</c>).</param>
 /// <param name="PublicHttpsPort">The https port clients reach, for the redirect (default: <paramref name="HttpsPort"/>).</param>
+/// <param name="ApiHosts">
+/// Where each API instance runs, one host per <paramref name="ApiPorts"/> entry, when the instances are not all on
+/// <paramref name="UpstreamHost"/> (hosts of their own, as on a cluster).
+/// </param>
 public sealed record EdgeLayout(
     int HttpPort,
     int HttpsPort,
@@ -20,7 +24,8 @@ public sealed record EdgeLayout(
     string CertificateKeyFile,
     string? WorkerUser,
     bool RedirectHttpToHttps = false,
-    int? PublicHttpsPort = null)
+    int? PublicHttpsPort = null,
+    IReadOnlyList<string>? ApiHosts = null)
 {
     /// <summary>Debian's web server user: nginx's workers drop to it from a root master (Debian's nginx default is nobody).</summary>
     public const string LocalWorkerUser = "www-data";
@@ -272,13 +277,17 @@ public static class EdgeConfig
 
     public static string Generate(EdgeLayout edge)
     {
+        if (edge.ApiHosts is { } hosts && hosts.Count != edge.ApiPorts.Count)
+        {
+            throw new ArgumentException($"The edge has {edge.ApiPorts.Count} API ports but {hosts.Count} API hosts; give one host per port.", nameof(edge));
+        }
         var api = new StringBuilder();
-        foreach (var port in edge.ApiPorts)
+        for (var i = 0; i < edge.ApiPorts.Count; i++)
         {
             // Passive health check: one failed attempt takes the instance out of rotation for 5 s. What fails an attempt
             // is a connection error or a timeout (nginx always counts those) and nothing else: proxy_next_upstream lists
             // no http_NNN, so an instance that answers 503 or 429 because it is busy stays in rotation.
-            api.AppendLine($"        server {edge.UpstreamHost}:{port} max_fails=1 fail_timeout=5s;");
+            api.AppendLine($"        server {edge.ApiHosts?[i] ?? edge.UpstreamHost}:{edge.ApiPorts[i]} max_fails=1 fail_timeout=5s;");
         }
         var state = edge.StateDirectory;
 
