@@ -68,13 +68,7 @@ public sealed class OrderPublisher(IServiceProvider services, IOptions<OrderOpti
                 await channel.DisposeAsync();
                 channel = null;
             }
-            // Resolved here, not in the constructor: when the broker is down at start the API still serves the
-            // catalog, and order intake answers 503 until the connection can be made.
-            var connection = await Task.Run(services.GetRequiredService<IConnection>, cancellationToken).WaitAsync(cancellationToken);
-            foreach (var migrated in await OrderQueue.DeclareAsync(connection, cancellationToken))
-            {
-                logger.LogWarning("{Migration}", migrated);
-            }
+            var connection = await OrderBroker.DeclaredConnectionAsync(services, logger, cancellationToken);
             return channel = await connection.CreateChannelAsync(
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
                 cancellationToken);

@@ -136,13 +136,7 @@ public sealed class OrderSweep(
                 await channel.DisposeAsync();
                 channel = null;
             }
-            // Resolved here: with the broker down at start the connection cannot be made yet.
-            var connection = await Task.Run(services.GetRequiredService<IConnection>, cancellationToken).WaitAsync(cancellationToken);
-            // A broker that came back without its data has no queue at all: declared again, its orders are swept.
-            foreach (var migrated in await OrderQueue.DeclareAsync(connection, cancellationToken))
-            {
-                logger.LogWarning("{Migration}", migrated);
-            }
+            var connection = await OrderBroker.DeclaredConnectionAsync(services, logger, cancellationToken);
             channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
         }
         return (await channel.QueueDeclarePassiveAsync(OrderQueue.Name, cancellationToken)).MessageCount == 0;
