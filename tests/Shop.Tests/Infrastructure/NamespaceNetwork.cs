@@ -9,7 +9,7 @@ public sealed record NamespaceHost(string Namespace, IPAddress Address);
 
 /// <summary>
 /// Hosts of their own on this machine: a bridge in this network namespace with an address of its own (the
-/// <see cref="Gateway"/>), and Linux network namespaces on it, each joined by a veth pair and given its own 10.x
+/// <see cref="Gateway"/>), and Linux network namespaces on it, each joined by a veth pair and given its own
 /// address. Needs root and iproute2's <c>ip</c>. Loopback is each namespace's own: what the hosts need from this
 /// machine's loopback is shared with them on the gateway (<see cref="ShareLoopbackPort"/>). Every name starts with a
 /// prefix made of the test shop's port offset, so a run first removes whatever a crashed run of the same checkout left
@@ -44,15 +44,18 @@ public sealed class NamespaceNetwork : IAsyncDisposable
 
     public IReadOnlyList<NamespaceHost> Hosts { get; }
 
-    /// <param name="offset">The test shop's port offset: it names the network and picks its subnet (10.a.b.0/24).</param>
+    /// <param name="offset">The test shop's port offset: it names the network and picks its subnet (198.18.0.0/15 is split into /24s).</param>
     public static async Task<NamespaceNetwork> CreateAsync(int offset, int hosts)
     {
         Assert.True(LocalProcessExtensions.RunningAsRoot, "Network namespaces need root: run the tests as root, as the shop's machines do.");
         var prefix = $"shop{(offset < 0 ? $"m{-offset}" : offset.ToString(System.Globalization.CultureInfo.InvariantCulture))}-";
         await RemoveAsync(prefix);
-        var n = (offset % 65536 + 65536) % 65536;
-        var subnet = $"10.{n >> 8}.{n & 255}";
-        var inUse = (await IpAsync("-4", "-o", "addr", "show")).Split('\n').FirstOrDefault(line => line.Contains($" {subnet}.", StringComparison.Ordinal));
+        // From 198.18.0.0/15, the range set aside for network tests (RFC 2544): a machine's own network is not there,
+        // whereas a 10.x subnet could take over the route to a cloud machine's gateway while the test runs.
+        var n = (offset % 512 + 512) % 512;
+        var subnet = $"198.{18 + (n >> 8)}.{n & 255}";
+        var inUse = (await IpAsync("-4", "-o", "addr", "show") + await IpAsync("-4", "route", "show")).Split('\n')
+            .FirstOrDefault(line => line.Contains($" {subnet}.", StringComparison.Ordinal) || line.StartsWith($"{subnet}.", StringComparison.Ordinal));
         Assert.True(inUse is null, $"The namespaces' subnet {subnet}.0/{PrefixLength} is already in use on this machine: {inUse}");
 
         var network = new NamespaceNetwork(prefix, subnet, hosts);

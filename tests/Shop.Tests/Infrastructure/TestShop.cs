@@ -204,13 +204,38 @@ public sealed class TestShop(string dataDirectory, int portOffset, params string
         Poll.UntilAsync(() => processes.All(pid => !File.Exists($"/proc/{pid}/stat") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ")),
             $"{what} (pids {string.Join(", ", processes)}) to exit");
 
-    /// <summary>Starts a stopped resource again (the command can race the previous stop, hence the retries) and waits until it is healthy.</summary>
+    /// <summary>
+    /// Stopped as far as starting again is safe: a terminal state, or a state that has not caught up with a process that
+    /// is gone (a stopped project does not always reach a terminal state).
+    /// </summary>
+    private static readonly string?[] TerminalStates = [KnownResourceStates.Exited, KnownResourceStates.Finished, KnownResourceStates.FailedToStart];
+
+    private static bool IsStopped(CustomResourceSnapshot snapshot) =>
+        TerminalStates.Contains(snapshot.State?.Text)
+        || snapshot.State?.Text != KnownResourceStates.Starting
+            && snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+            && !File.Exists($"/proc/{Convert.ToInt32(pid)}/stat");
+
+    /// <summary>
+    /// Starts a stopped resource again and waits until it is healthy. The start command is sent only while the
+    /// orchestrator sees the resource stopped: sent to a running resource it deletes and re-creates the process, so a
+    /// retry that crossed a slow first start would stop the server it had just started.
+    /// </summary>
     public async Task StartAgainAsync(string resource)
     {
         var commands = App.Services.GetRequiredService<ResourceCommandService>();
-        await Poll.UntilAsync(async () => (await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand)).Success
-            || Notifications.TryGetCurrentState(resource, out var e) && e.Snapshot.State?.Text == KnownResourceStates.Running,
-            $"{resource} to start again");
+        var sent = false;
+        await Poll.UntilAsync(async () =>
+        {
+            var stopped = Notifications.TryGetCurrentState(resource, out var e) && IsStopped(e.Snapshot);
+            if (!stopped)
+            {
+                // Before the first command: the stop (or the kill) has not reached the orchestrator yet. After it: started.
+                return sent;
+            }
+            sent = true;
+            return (await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand)).Success;
+        }, $"{resource} to be seen stopped and started again");
         // Connections this test process pooled before a database restart are dead; the next test to borrow one would
         // get "terminating connection due to administrator command" (seen in CI after the Postgres outage test).
         Npgsql.NpgsqlConnection.ClearAllPools();
