@@ -14,6 +14,7 @@ public static class LocalInfrastructure
         var ports = settings.Ports;
         // Before the orchestrator starts anything: every server inherits it.
         PrivateFiles.RestrictNewFiles();
+        EphemeralPorts.Reserve(settings);
         string Data(string name) => settings.DataPath(builder, name);
 
         var postgres = builder.AddLocalPostgres("postgres", ports.Postgres, budget.MaxConnections, passwords.Postgres,

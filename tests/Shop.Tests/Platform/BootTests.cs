@@ -23,6 +23,16 @@ public sealed class BootTests(ShopFixture fixture)
     }
 
     [Fact]
+    public void No_port_the_shop_listens_on_can_be_given_to_an_outgoing_connection()
+    {
+        var range = Shop.AppHost.Local.EphemeralPorts.ParseRange(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range"));
+        var reserved = Shop.AppHost.Local.EphemeralPorts.ParseList(File.ReadAllText("/proc/sys/net/ipv4/ip_local_reserved_ports"));
+        var exposed = Shop.AppHost.Local.EphemeralPorts.Exposed(shop.Ports.All, range, reserved);
+
+        Assert.True(exposed.Count == 0, $"Ports {string.Join(", ", exposed)} lie in the ephemeral range {range} and are not reserved.");
+    }
+
+    [Fact]
     public void The_load_test_is_a_dashboard_resource_that_waits_for_someone_to_start_it()
     {
         var loadTest = shop.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
