@@ -8,26 +8,6 @@ namespace Shop.Api.WaitingRoom;
 
 public static class WaitingRoomApi
 {
-    public static void AddWaitingRoom(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<WaitingRoomOptions>().BindConfiguration(WaitingRoomOptions.SectionName)
-            .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IOptions<WaitingRoomOptions>>().Value.SigningKey));
-        builder.Services.AddSingleton<SaleDirectory>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SaleDirectory>());
-        builder.Services.AddSingleton<QueueView>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueView>());
-        builder.Services.AddSingleton<WaitingRoomStore>();
-        builder.Services.AddSingleton<WaitingRoomMetrics>();
-        builder.Services.AddSingleton<WaitingRoomService>();
-        builder.Services.AddSingleton<AdmissionGate>();
-        builder.Services.AddSingleton<AdmissionHealth>();
-        builder.Services.AddSingleton<PacingStore>();
-        builder.Services.AddSingleton<FunnelRecorder>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<FunnelRecorder>());
-        builder.Services.AddHostedService<AdmissionLoop>();
-    }
-
     public static IEndpointRouteBuilder MapWaitingRoomApi(this IEndpointRouteBuilder app)
     {
         var room = app.MapGroup("/api/waitingroom").WithTags("WaitingRoom");

@@ -1,19 +1,18 @@
-using Shop.ServiceDefaults.Redis;
 using Microsoft.EntityFrameworkCore;
-using Shop.Api.Catalog;
+using Shop.Api.Admin;
 using Shop.Api.Platform;
-using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Sales;
+using Shop.ServiceDefaults.Redis;
 
-namespace Shop.Api.Admin;
+namespace Shop.Api.WaitingRoom;
 
 /// <summary>Staff create, change, pause and end sale events; every API instance picks a change up within a second.</summary>
-public static class AdminSalesApi
+public static class SaleAdminApi
 {
-    public static RouteGroupBuilder MapSalesAdmin(this RouteGroupBuilder admin)
+    public static IEndpointRouteBuilder MapSaleAdminApi(this IEndpointRouteBuilder app)
     {
-        var sales = admin.MapGroup("/sales");
+        var sales = app.MapGroup("/api/admin/sales").WithTags("Admin").RequireAdminKey();
         sales.MapPut("/{saleId}", PutSale).WithName("PutSale");
         sales.MapPost("/{saleId}/pause", (string saleId, ShopDbContext db, SaleDirectory directory, TimeProvider clock, CancellationToken ct) =>
             SetPausedAsync(saleId, true, db, directory, clock, ct)).WithName("PauseSale");
@@ -21,7 +20,7 @@ public static class AdminSalesApi
             SetPausedAsync(saleId, false, db, directory, clock, ct)).WithName("ResumeSale");
         sales.MapDelete("/{saleId}", EndSale).WithName("EndSale");
         sales.MapGet("/{saleId}/stats", Stats).WithName("SaleStats");
-        return admin;
+        return app;
     }
 
     public static async Task<Results<Created<SaleResponse>, Ok<SaleResponse>, ValidationProblem, ProblemHttpResult>> PutSale(
@@ -30,7 +29,7 @@ public static class AdminSalesApi
         var errors = Validate(saleId, definition);
         if (errors.Count > 0)
         {
-            return CatalogApi.Invalid(errors);
+            return Problems.Invalid(errors);
         }
         // Times are stored as UTC: "+01:00" is a valid way to send one, and Npgsql writes only offset-zero values to timestamptz.
         // One upsert, so two staff PUTs of a new sale at once are one create and one change (not a duplicate-key 500),
@@ -120,8 +119,8 @@ public static class AdminSalesApi
         sale.AdmissionsPerMinute, sale.MaxActiveShoppers, sale.SessionMinutes, sale.QueueMode, sale.WhenRedisDown, sale.OrdersPerAdmission,
         sale.AbandonAfterSeconds, sale.Paused, sale.IsLive(now));
 
-    private static ProblemHttpResult SaleNotFound(string saleId) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound,
-        title: "Sale not found", detail: $"There is no running or upcoming sale with id {saleId}.");
+    private static ProblemHttpResult SaleNotFound(string saleId) =>
+        Problems.NotFound("Sale not found", $"There is no running or upcoming sale with id {saleId}.");
 
     private static Dictionary<string, string[]> Validate(string saleId, SaleDefinition d)
     {
