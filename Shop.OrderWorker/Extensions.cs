@@ -24,9 +24,8 @@ public static class Extensions
 
         builder.Services.AddOptions<OrderWorkerOptions>().BindConfiguration(OrderWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
-        // The same secret the API signs admissions with (the AppHost's waitingroom-key): sale orders are checked again here.
-        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IConfiguration>()["WaitingRoom:SigningKey"]
-            ?? throw new InvalidOperationException("WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")));
+        // The key the API signs admissions with: sale orders are checked again here.
+        builder.AddWaitingRoomPasses();
         builder.Services.AddSingleton<OrderApplier>();
         // Registered before the consumer so it stops after it and still sends the last transactions' changes.
         builder.Services.AddSingleton<StockAnnouncer>();

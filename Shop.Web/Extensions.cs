@@ -26,9 +26,8 @@ public static class Extensions
         builder.Services.AddSingleton<OrdersClient>();
         builder.Services.AddSingleton<SaleClient>();
         builder.Services.AddSingleton(TimeProvider.System);
-        // The API's waiting-room key (the AppHost's waitingroom-key): the storefront checks admissions without asking anyone.
-        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IConfiguration>()["WaitingRoom:SigningKey"]
-            ?? throw new InvalidOperationException("WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")));
+        // The storefront checks admissions with the API's key, without asking anyone.
+        builder.AddWaitingRoomPasses();
         static void Tolerant(StackExchange.Redis.ConfigurationOptions options)
         {
             // While Redis is away a cart request fails at once (a 503 the shopper can retry), not after a queue wait.

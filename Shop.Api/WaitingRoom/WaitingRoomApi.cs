@@ -21,7 +21,7 @@ public static class WaitingRoomApi
 
     public static async Task<Results<Ok<WaitingRoomStatus>, ProblemHttpResult>> Join(HttpContext context, WaitingRoomService service)
     {
-        var ticket = WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket);
+        var ticket = WaitingRoomCookies.ReadTicket(context.Request);
         // The join limit counts per client: an IPv4 address or an IPv6 /64.
         var client = Shop.ServiceDefaults.Security.ClientAddress.Partition(context);
         try
@@ -47,7 +47,7 @@ public static class WaitingRoomApi
 
     public static async Task<Results<Ok<WaitingRoomStatus>, ProblemHttpResult>> Status(HttpContext context, WaitingRoomService service)
     {
-        var ticket = WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket);
+        var ticket = WaitingRoomCookies.ReadTicket(context.Request);
         try
         {
             return await service.StatusAsync(ticket) is { } status
@@ -87,7 +87,7 @@ public static class WaitingRoomApi
     {
         try
         {
-            await service.LeaveAsync(WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket), db, cancellationToken);
+            await service.LeaveAsync(WaitingRoomCookies.ReadTicket(context.Request), db, cancellationToken);
         }
         catch (Exception e) when (RedisFailure.Is(e) || e is TaskCanceledException)
         {
@@ -111,7 +111,7 @@ public static class WaitingRoomApi
             WaitingRoomCookies.Write(context.Response, WaitingRoomCookies.Ticket, ticket, keepUntil);
         }
         if (status is { AdmissionToken: { } admission, AdmittedUntil: { } until }
-            && WaitingRoomCookies.Read(context.Request, AdmissionGate.AdmissionHeader, WaitingRoomCookies.Admission) != admission)
+            && WaitingRoomCookies.ReadAdmission(context.Request) != admission)
         {
             WaitingRoomCookies.Write(context.Response, WaitingRoomCookies.Admission, admission, until);
         }
@@ -119,7 +119,7 @@ public static class WaitingRoomApi
     }
 
     private static ProblemHttpResult NoTicket() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not in the waiting room",
-        detail: $"There is no waiting-room ticket for the current sale in this request. Join first (POST /api/waitingroom/join) and send the ticket back in the {WaitingRoomCookies.Ticket} cookie or the {AdmissionGate.TicketHeader} header.");
+        detail: $"There is no waiting-room ticket for the current sale in this request. Join first (POST /api/waitingroom/join) and send the ticket back in the {WaitingRoomCookies.Ticket} cookie or the {WaitingRoomPassNames.TicketHeader} header.");
 
     private static ProblemHttpResult Unavailable(HttpContext context, WaitingRoomUnavailableException e)
     {

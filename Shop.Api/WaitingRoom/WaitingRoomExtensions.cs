@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Shop.Messaging;
 
 namespace Shop.Api.WaitingRoom;
@@ -9,7 +8,7 @@ public static class WaitingRoomExtensions
     {
         builder.Services.AddOptions<WaitingRoomOptions>().BindConfiguration(WaitingRoomOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IOptions<WaitingRoomOptions>>().Value.SigningKey));
+        builder.AddWaitingRoomPasses();
         builder.Services.AddSingleton<SaleDirectory>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SaleDirectory>());
         builder.Services.AddSingleton<QueueView>();
