@@ -2,6 +2,7 @@ using Shop.Data;
 using Shop.Messaging;
 using Shop.OrderWorker.Catalog;
 using Shop.OrderWorker.Orders;
+using Shop.ServiceDefaults.Redis;
 
 namespace Shop.OrderWorker;
 
@@ -14,13 +15,8 @@ public static class Extensions
         builder.AddRabbitMQClient("rabbitmq");
         // Only to announce stock changes to the catalog caches. Orders never need Redis: it is no health check of the
         // worker's, and a dead Redis fails an announcement at once instead of queueing it.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true, options =>
-        {
-            options.AbortOnConnectFail = false;
-            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
-            options.ConnectTimeout = 1000;
-            options.AsyncTimeout = 1000;
-        });
+        builder.AddRedisClient(RedisStores.State, settings => settings.DisableHealthChecks = true,
+            FailFastRedis.Options(asyncTimeoutMs: 1000, connectTimeoutMs: 1000));
 
         builder.Services.AddOptions<OrderWorkerOptions>().BindConfiguration(OrderWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();

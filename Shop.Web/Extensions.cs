@@ -28,19 +28,14 @@ public static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         // The storefront checks admissions with the API's key, without asking anyone.
         builder.AddWaitingRoomPasses();
-        static void Tolerant(StackExchange.Redis.ConfigurationOptions options)
-        {
-            // While Redis is away a cart request fails at once (a 503 the shopper can retry), not after a queue wait.
-            options.AbortOnConnectFail = false;
-            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
-            // A Redis that is slow at a peak (it shares the machine) is waited for: a slower cart, not an error page.
-            // Only a few timeouts in a row mark it down (RedisTolerance), and then nothing waits for it.
-            options.AsyncTimeout = 2000;
-        }
+        // While Redis is away a cart request fails at once (a 503 the shopper can retry). A Redis that is slow at a peak
+        // (it shares the machine) is waited for: a slower cart, not an error page. Only a few timeouts in a row mark it
+        // down (RedisTolerance), and then nothing waits for it.
+        var tolerant = FailFastRedis.Options(asyncTimeoutMs: 2000);
         // Rate limits, the Data Protection key ring and the waiting room's ended sessions: never evicted.
-        builder.AddRedisClient(RedisStores.State, configureOptions: Tolerant);
+        builder.AddRedisClient(RedisStores.State, configureOptions: tolerant);
         // Carts: evicted least recently used first should the store fill up (CartStore).
-        builder.AddKeyedRedisClient(RedisStores.Cache, configureOptions: Tolerant);
+        builder.AddKeyedRedisClient(RedisStores.Cache, configureOptions: tolerant);
         builder.AddServiceExperience(ShopperExperience.ServiceName);
         builder.Services.AddSingleton<RedisTolerance>();
         builder.Services.AddSingleton<CartStore>();

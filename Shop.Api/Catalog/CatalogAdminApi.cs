@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Shop.Api.Admin;
 using Shop.Api.Platform;
 using Shop.Data;
+using Shop.ServiceDefaults.Security;
 
 namespace Shop.Api.Catalog;
 

@@ -1,4 +1,5 @@
 using Shop.Api.Platform;
+using Shop.ServiceDefaults.Security;
 
 namespace Shop.Api.Catalog;
 

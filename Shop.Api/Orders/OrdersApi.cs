@@ -7,6 +7,7 @@ using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Orders;
 using Shop.Messaging;
+using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Security;
 
 namespace Shop.Api.Orders;
@@ -119,9 +120,8 @@ public static class OrdersApi
         }
         catch (OrderNotPublishedException e)
         {
-            request.HttpContext.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString();
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Orders cannot be taken right now",
-                detail: $"The order was not accepted because {e.Message}. Try again in {options.Value.RetryAfterSeconds} seconds with the same {IdempotencyKeyHeader}.");
+            return ServiceUnavailable.Problem(request.HttpContext.Response, options.Value.RetryAfterSeconds, "Orders cannot be taken right now",
+                $"The order was not accepted because {e.Message}. Try again in {options.Value.RetryAfterSeconds} seconds with the same {IdempotencyKeyHeader}.");
         }
     }
 

@@ -3,7 +3,9 @@ using Shop.Api.Admin;
 using Shop.Api.Platform;
 using Shop.Data;
 using Shop.Data.Sales;
+using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Redis;
+using Shop.ServiceDefaults.Security;
 
 namespace Shop.Api.WaitingRoom;
 
@@ -92,7 +94,7 @@ public static class SaleAdminApi
     }
 
     public static async Task<Results<Ok<SaleStats>, ProblemHttpResult>> Stats(
-        string saleId, ShopDbContext db, WaitingRoomStore store, PacingStore pacing, TimeProvider clock, CancellationToken cancellationToken)
+        string saleId, ShopDbContext db, WaitingRoomStore store, PacingStore pacing, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
     {
         var sale = await db.Sales.AsNoTracking().SingleOrDefaultAsync(s => s.Id == saleId, cancellationToken);
         if (sale is null)
@@ -110,8 +112,8 @@ public static class SaleAdminApi
         }
         catch (Exception e) when (RedisFailure.Is(e))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Statistics unavailable",
-                detail: "The waiting room's store (Redis) is not answering; its figures live there. Try again shortly.");
+            return ServiceUnavailable.Problem(response, WaitingRoomApi.RetryAfterSeconds, "Statistics unavailable",
+                "The waiting room's store (Redis) is not answering; its figures live there. Try again shortly.");
         }
     }
 

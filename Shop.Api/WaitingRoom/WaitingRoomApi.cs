@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Redis;
 using System.Net;
 using Microsoft.Extensions.Options;
@@ -8,6 +9,9 @@ namespace Shop.Api.WaitingRoom;
 
 public static class WaitingRoomApi
 {
+    /// <summary>The wait a 503 of the waiting room asks for, its store (Redis) being away.</summary>
+    public const int RetryAfterSeconds = 5;
+
     public static IEndpointRouteBuilder MapWaitingRoomApi(this IEndpointRouteBuilder app)
     {
         var room = app.MapGroup("/api/waitingroom").WithTags("WaitingRoom");
@@ -94,9 +98,8 @@ public static class WaitingRoomApi
             // Orders already refuse the admission (Postgres holds the leave), but the queue has not heard of it: the shopper
             // keeps the cookies and tries again, which is safe, rather than be told it is done while status still admits them.
             // A database outage is DatabaseUnavailableHandler's 503.
-            context.Response.Headers.RetryAfter = "5";
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Could not leave right now",
-                detail: "Leaving could not be completed, so your place or admission still stands in the queue. Try again in 5 seconds.");
+            return ServiceUnavailable.Problem(context.Response, RetryAfterSeconds, "Could not leave right now",
+                $"Leaving could not be completed, so your place or admission still stands in the queue. Try again in {RetryAfterSeconds} seconds.");
         }
         context.Response.Cookies.Delete(WaitingRoomCookies.Ticket);
         context.Response.Cookies.Delete(WaitingRoomCookies.Admission);
@@ -121,10 +124,7 @@ public static class WaitingRoomApi
     private static ProblemHttpResult NoTicket() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not in the waiting room",
         detail: $"There is no waiting-room ticket for the current sale in this request. Join first (POST /api/waitingroom/join) and send the ticket back in the {WaitingRoomCookies.Ticket} cookie or the {WaitingRoomPassNames.TicketHeader} header.");
 
-    private static ProblemHttpResult Unavailable(HttpContext context, WaitingRoomUnavailableException e)
-    {
-        context.Response.Headers.RetryAfter = "5";
-        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The waiting room is closed for a moment",
-            detail: $"New shoppers cannot join right now because {e.Message}. Your place is safe if you have one; try again in 5 seconds.");
-    }
+    private static ProblemHttpResult Unavailable(HttpContext context, WaitingRoomUnavailableException e) =>
+        ServiceUnavailable.Problem(context.Response, RetryAfterSeconds, "The waiting room is closed for a moment",
+            $"New shoppers cannot join right now because {e.Message}. Your place is safe if you have one; try again in {RetryAfterSeconds} seconds.");
 }
