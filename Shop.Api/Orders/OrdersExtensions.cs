@@ -11,6 +11,7 @@ public static class OrdersExtensions
         builder.Services.AddSingleton<OrderPublisher>();
         builder.Services.AddSingleton<SharedRateLimiter>();
         builder.Services.AddSingleton<OrderMetrics>();
+        builder.Services.AddSingleton<OrderBacklog>();
         builder.Services.AddHostedService<OrderBacklogMonitor>();
         builder.Services.AddOptions<OrderSweepOptions>().BindConfiguration(OrderSweepOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
