@@ -4,6 +4,7 @@ using Shop.Web.Orders;
 using Shop.Web.Platform;
 using Shop.Web.WaitingRoom;
 using Shop.Messaging;
+using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Experience;
 using Shop.ServiceDefaults.Redis;
 using Shop.ServiceDefaults.Security;
@@ -47,15 +48,8 @@ public static class Extensions
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<CheckoutLimit>();
         builder.AddSharedDataProtection("shop-web");
-        builder.Services.AddAntiforgery(options =>
-        {
-            // Stated, not left to defaults: a browser-session cookie (no Expires), never sent cross-site, never read by script.
-            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.HttpOnly = true;
-            // The edge sends X-Frame-Options DENY (and frame-ancestors 'none') on every response; a second, laxer copy would contradict it.
-            options.SuppressXFrameOptionsHeader = true;
-        });
+        // The edge sends X-Frame-Options DENY (and frame-ancestors 'none') on every response.
+        builder.Services.AddSiteAntiforgery(suppressXFrameOptions: true);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddRazorComponents();
         builder.Services.AddExceptionHandler<ApiUnavailableHandler>();

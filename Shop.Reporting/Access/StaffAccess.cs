@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Redis;
 using Shop.ServiceDefaults.Security;
 using Shop.Staff;
@@ -61,13 +62,7 @@ public static class StaffAccess
         builder.Services.AddSingleton<LoginLimit>();
         // The sign-in cookie and antiforgery tokens stay valid across restarts and instances.
         builder.AddSharedDataProtection("shop-reporting");
-        // Stated, not left to defaults: a browser-session cookie (no Expires), never sent cross-site, never read by script.
-        builder.Services.AddAntiforgery(options =>
-        {
-            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.HttpOnly = true;
-        });
+        builder.Services.AddSiteAntiforgery();
     }
 
     /// <summary>
