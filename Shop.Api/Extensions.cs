@@ -15,18 +15,11 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddShopDbContext();
-        // A dead Redis must cost a request milliseconds, not seconds: fail-fast answers at once while disconnected, and
-        // the timeout only covers a live but slow server. The cache's is short, since a miss can read Postgres instead.
-        // The state store's is long: it has no substitute, and a join that times out under overload would be a 503
-        // where a slower answer is the right one (three timeouts in a row also mark the waiting room's store down).
-        static Action<StackExchange.Redis.ConfigurationOptions> FailFast(int timeoutMs) => options =>
-        {
-            options.AbortOnConnectFail = false;
-            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
-            options.ConnectTimeout = 1000;
-            options.AsyncTimeout = timeoutMs;
-            options.SyncTimeout = timeoutMs;
-        };
+        // The cache's timeout is short, since a miss can read Postgres instead. The state store's is long: it has no
+        // substitute, and a join that times out under overload would be a 503 where a slower answer is the right one
+        // (three timeouts in a row also mark the waiting room's store down).
+        static Action<StackExchange.Redis.ConfigurationOptions> FailFast(int timeoutMs) =>
+            FailFastRedis.Options(asyncTimeoutMs: timeoutMs, connectTimeoutMs: 1000, syncTimeoutMs: timeoutMs);
         // The waiting room, rate limits and catalog invalidations; the catalog's second cache level is in the evictable store.
         builder.AddRedisClient(RedisStores.State, configureOptions: FailFast(timeoutMs: 5000));
         builder.AddKeyedRedisClient(RedisStores.Cache, configureOptions: FailFast(timeoutMs: 1000));

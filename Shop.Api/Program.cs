@@ -1,5 +1,4 @@
 using Shop.Api;
-using Shop.Api.Admin;
 using Shop.Api.Catalog;
 using Shop.Api.Orders;
 using Shop.Api.Platform;
@@ -26,9 +25,10 @@ app.UseUtf8JsonOnly();
 
 app.MapPlatformApi();
 app.MapCatalogApi();
+app.MapCatalogAdminApi();
 app.MapOrdersApi();
 app.MapWaitingRoomApi();
-app.MapAdminApi();
+app.MapSaleAdminApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -2,6 +2,7 @@ using Shop.Data;
 using Shop.Messaging;
 using Shop.OrderWorker.Catalog;
 using Shop.OrderWorker.Orders;
+using Shop.ServiceDefaults.Redis;
 
 namespace Shop.OrderWorker;
 
@@ -14,19 +15,13 @@ public static class Extensions
         builder.AddRabbitMQClient("rabbitmq");
         // Only to announce stock changes to the catalog caches. Orders never need Redis: it is no health check of the
         // worker's, and a dead Redis fails an announcement at once instead of queueing it.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true, options =>
-        {
-            options.AbortOnConnectFail = false;
-            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
-            options.ConnectTimeout = 1000;
-            options.AsyncTimeout = 1000;
-        });
+        builder.AddRedisClient(RedisStores.State, settings => settings.DisableHealthChecks = true,
+            FailFastRedis.Options(asyncTimeoutMs: 1000, connectTimeoutMs: 1000));
 
         builder.Services.AddOptions<OrderWorkerOptions>().BindConfiguration(OrderWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
-        // The same secret the API signs admissions with (the AppHost's waitingroom-key): sale orders are checked again here.
-        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IConfiguration>()["WaitingRoom:SigningKey"]
-            ?? throw new InvalidOperationException("WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")));
+        // The key the API signs admissions with: sale orders are checked again here.
+        builder.AddWaitingRoomPasses();
         builder.Services.AddSingleton<OrderApplier>();
         // Registered before the consumer so it stops after it and still sends the last transactions' changes.
         builder.Services.AddSingleton<StockAnnouncer>();

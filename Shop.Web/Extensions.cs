@@ -4,6 +4,7 @@ using Shop.Web.Orders;
 using Shop.Web.Platform;
 using Shop.Web.WaitingRoom;
 using Shop.Messaging;
+using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Experience;
 using Shop.ServiceDefaults.Redis;
 using Shop.ServiceDefaults.Security;
@@ -26,22 +27,16 @@ public static class Extensions
         builder.Services.AddSingleton<OrdersClient>();
         builder.Services.AddSingleton<SaleClient>();
         builder.Services.AddSingleton(TimeProvider.System);
-        // The API's waiting-room key (the AppHost's waitingroom-key): the storefront checks admissions without asking anyone.
-        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IConfiguration>()["WaitingRoom:SigningKey"]
-            ?? throw new InvalidOperationException("WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")));
-        static void Tolerant(StackExchange.Redis.ConfigurationOptions options)
-        {
-            // While Redis is away a cart request fails at once (a 503 the shopper can retry), not after a queue wait.
-            options.AbortOnConnectFail = false;
-            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
-            // A Redis that is slow at a peak (it shares the machine) is waited for: a slower cart, not an error page.
-            // Only a few timeouts in a row mark it down (RedisTolerance), and then nothing waits for it.
-            options.AsyncTimeout = 2000;
-        }
+        // The storefront checks admissions with the API's key, without asking anyone.
+        builder.AddWaitingRoomPasses();
+        // While Redis is away a cart request fails at once (a 503 the shopper can retry). A Redis that is slow at a peak
+        // (it shares the machine) is waited for: a slower cart, not an error page. Only a few timeouts in a row mark it
+        // down (RedisTolerance), and then nothing waits for it.
+        var tolerant = FailFastRedis.Options(asyncTimeoutMs: 2000);
         // Rate limits, the Data Protection key ring and the waiting room's ended sessions: never evicted.
-        builder.AddRedisClient(RedisStores.State, configureOptions: Tolerant);
+        builder.AddRedisClient(RedisStores.State, configureOptions: tolerant);
         // Carts: evicted least recently used first should the store fill up (CartStore).
-        builder.AddKeyedRedisClient(RedisStores.Cache, configureOptions: Tolerant);
+        builder.AddKeyedRedisClient(RedisStores.Cache, configureOptions: tolerant);
         builder.AddServiceExperience(ShopperExperience.ServiceName);
         builder.Services.AddSingleton<RedisTolerance>();
         builder.Services.AddSingleton<CartStore>();
@@ -53,15 +48,8 @@ public static class Extensions
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<CheckoutLimit>();
         builder.AddSharedDataProtection("shop-web");
-        builder.Services.AddAntiforgery(options =>
-        {
-            // Stated, not left to defaults: a browser-session cookie (no Expires), never sent cross-site, never read by script.
-            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.HttpOnly = true;
-            // The edge sends X-Frame-Options DENY (and frame-ancestors 'none') on every response; a second, laxer copy would contradict it.
-            options.SuppressXFrameOptionsHeader = true;
-        });
+        // The edge sends X-Frame-Options DENY (and frame-ancestors 'none') on every response.
+        builder.Services.AddSiteAntiforgery(suppressXFrameOptions: true);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddRazorComponents();
         builder.Services.AddExceptionHandler<ApiUnavailableHandler>();

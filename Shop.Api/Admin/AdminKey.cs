@@ -60,7 +60,7 @@ public sealed class AdminKeyAuthentication(
             return AuthenticateResult.Fail(new AdminKeyRefused(StatusCodes.Status403Forbidden, "HTTPS Required",
                 "Admin calls are accepted over https only, so the admin key never travels in clear text. Send this request to the shop's https address."));
         }
-        var address = AdminTransport.ClientAddress(Context);
+        var address = ClientAddress.Of(Context);
         if (await limiter.PeekAsync(FailureLimitName, address, FailureLimit) is { } wait)
         {
             return AuthenticateResult.Fail(new AdminKeyRefused(StatusCodes.Status429TooManyRequests, "Too many wrong admin keys",
@@ -126,8 +126,4 @@ public static class AdminTransport
         context.Request.IsHttps
         || (!ProxyHeaders.Any(context.Request.Headers.ContainsKey) && context.Connection.RemoteIpAddress is { } remote
             && IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote));
-
-    /// <summary>The client's address as the edge forwarded it (<c>UseForwardedHeaders</c>).</summary>
-    public static string ClientAddress(HttpContext context) =>
-        context.Connection.RemoteIpAddress is { } remote ? (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString() : "unknown";
 }

@@ -1,4 +1,5 @@
 using Shop.Api.Platform;
+using Shop.ServiceDefaults.Security;
 
 namespace Shop.Api.Catalog;
 
@@ -33,7 +34,7 @@ public static class CatalogApi
         }
         if (errors.Count > 0)
         {
-            return Invalid(errors);
+            return Problems.Invalid(errors);
         }
 
         var query = new CatalogListQuery(pageNumber, size, string.IsNullOrWhiteSpace(q) ? null : q.Trim(),
@@ -46,7 +47,7 @@ public static class CatalogApi
     {
         if (!TryParseProductId(id, out var itemId))
         {
-            return Invalid(new() { [nameof(id)] = [InvalidIdMessage] });
+            return Problems.Invalid(new() { [nameof(id)] = [InvalidIdMessage] });
         }
         return await catalog.FindAsync(itemId, cancellationToken) is { } item
             ? new CachedJson<CatalogItemDetail>(item)
@@ -62,11 +63,7 @@ public static class CatalogApi
     public static bool TryParseProductId(string id, out int productId) =>
         int.TryParse(id, System.Globalization.NumberStyles.None, null, out productId) && productId >= 1;
 
-    public static ProblemHttpResult ProductNotFound(int id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Product not found", detail: $"There is no product with id {id}.");
-
-    public static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, detail: string.Join(" ", errors.Values.SelectMany(e => e)), title: "The request has invalid values.");
+    public static ProblemHttpResult ProductNotFound(int id) => Problems.NotFound("Product not found", $"There is no product with id {id}.");
 
     private static int ParseInt(string? text, int fallback, string name, int min, int max, Dictionary<string, string[]> errors)
     {

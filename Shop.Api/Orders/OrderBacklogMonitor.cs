@@ -1,10 +1,8 @@
-using Shop.Api.WaitingRoom;
-
 namespace Shop.Api.Orders;
 
 /// <summary>
-/// Reads the order backlog every few seconds for <see cref="OrderMetrics"/>: one passive queue declare and one
-/// indexed query per instance, whatever the number of exports or dashboard viewers.
+/// Hands <see cref="OrderMetrics"/> the order backlog every few seconds, so its gauges cost no read per export or
+/// dashboard viewer.
 /// </summary>
 public sealed class OrderBacklogMonitor(IServiceProvider services, OrderMetrics metrics) : BackgroundService
 {
@@ -12,32 +10,19 @@ public sealed class OrderBacklogMonitor(IServiceProvider services, OrderMetrics 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // A reader of its own: the admission loop's holds a channel that is not meant for two loops at once.
-        AdmissionHealth? health = null;
         using var timer = new PeriodicTimer(Interval);
-        try
+        do
         {
-            do
+            try
             {
-                try
-                {
-                    // Created here, not up front: with the broker down at start the connection cannot be made yet.
-                    health ??= ActivatorUtilities.CreateInstance<AdmissionHealth>(services);
-                    metrics.Backlog(await health.ReadAsync(stoppingToken));
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    services.GetRequiredService<ILogger<OrderBacklogMonitor>>().LogDebug(e, "Could not read the order backlog");
-                }
+                // Resolved here, not up front: with the broker down at start the connection cannot be made yet.
+                metrics.Backlog(await services.GetRequiredService<OrderBacklog>().ReadAsync(stoppingToken));
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        finally
-        {
-            if (health is not null)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                await health.DisposeAsync();
+                services.GetRequiredService<ILogger<OrderBacklogMonitor>>().LogDebug(e, "Could not read the order backlog");
             }
         }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 }

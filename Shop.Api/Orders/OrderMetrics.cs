@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Shop.Api.WaitingRoom;
 
 namespace Shop.Api.Orders;
 
@@ -14,7 +13,7 @@ public sealed class OrderMetrics
 
     private readonly Counter<long> intake;
     private readonly Counter<long> republished;
-    private volatile AdmissionHealth.Reading? backlog;
+    private volatile OrderBacklog.Reading? backlog;
 
     public OrderMetrics(IMeterFactory meters)
     {
@@ -30,7 +29,7 @@ public sealed class OrderMetrics
 
     public void Answered(string outcome) => intake.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
-    public void Backlog(AdmissionHealth.Reading reading) => backlog = reading;
+    public void Backlog(OrderBacklog.Reading reading) => backlog = reading;
 
     public void Republished(int count)
     {

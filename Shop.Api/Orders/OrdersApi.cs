@@ -2,12 +2,12 @@ using System.Net.Mail;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Shop.Api.Catalog;
 using Shop.Api.Platform;
 using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Orders;
 using Shop.Messaging;
+using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Security;
 
 namespace Shop.Api.Orders;
@@ -15,20 +15,6 @@ namespace Shop.Api.Orders;
 public static class OrdersApi
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
-
-    public static void AddOrders(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName)
-            .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<OrderPublisher>();
-        builder.Services.AddSingleton<SharedRateLimiter>();
-        builder.Services.AddSingleton<OrderMetrics>();
-        builder.Services.AddHostedService<OrderBacklogMonitor>();
-        builder.Services.AddOptions<OrderSweepOptions>().BindConfiguration(OrderSweepOptions.SectionName)
-            .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHostedService<OrderSweep>();
-        builder.Services.AddScoped<OrderIntake>();
-    }
 
     public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
@@ -102,13 +88,13 @@ public static class OrdersApi
         {
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
             errors[field] = [$"The body is not a valid order: {field} could not be read as JSON of the expected type."];
-            return CatalogApi.Invalid(errors);
+            return Problems.Invalid(errors);
         }
 
         var (customer, items) = Validate(body, errors);
         if (errors.Count > 0)
         {
-            return CatalogApi.Invalid(errors);
+            return Problems.Invalid(errors);
         }
 
         try
@@ -134,9 +120,8 @@ public static class OrdersApi
         }
         catch (OrderNotPublishedException e)
         {
-            request.HttpContext.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString();
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Orders cannot be taken right now",
-                detail: $"The order was not accepted because {e.Message}. Try again in {options.Value.RetryAfterSeconds} seconds with the same {IdempotencyKeyHeader}.");
+            return ServiceUnavailable.Problem(request.HttpContext.Response, options.Value.RetryAfterSeconds, "Orders cannot be taken right now",
+                $"The order was not accepted because {e.Message}. Try again in {options.Value.RetryAfterSeconds} seconds with the same {IdempotencyKeyHeader}.");
         }
     }
 
@@ -145,14 +130,14 @@ public static class OrdersApi
     {
         if (!Guid.TryParse(orderId, out var id))
         {
-            return CatalogApi.Invalid(new() { [nameof(orderId)] = ["orderId must be an order id as returned when the order was placed."] });
+            return Problems.Invalid(new() { [nameof(orderId)] = ["orderId must be an order id as returned when the order was placed."] });
         }
         // The primary, never the replica: a shopper who just ordered must see their order, not a lagging copy of it.
         var order = await db.Orders.AsNoTracking().Include(o => o.Lines)
             .SingleOrDefaultAsync(o => o.Id == id && o.Status != OrderStatus.Pending, cancellationToken);
         if (order is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"There is no order with id {id}.");
+            return Problems.NotFound("Order not found", $"There is no order with id {id}.");
         }
         return TypedResults.Ok(new OrderStatusResponse(order.Id, order.Status, order.Reason,
             order.Lines.OrderBy(l => l.ProductId).Select(l => new OrderStatusLine(l.ProductId, l.ProductSku, l.ProductName, l.Quantity, l.UnitPrice)).ToList(),

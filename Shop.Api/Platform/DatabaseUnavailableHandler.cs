@@ -1,47 +1,20 @@
-using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
-using Shop.ServiceDefaults.Logging;
+using Shop.ServiceDefaults.Endpoints;
 
 namespace Shop.Api.Platform;
 
-/// <summary>
-/// The primary being away (restart, failover) is the server's passing trouble, not a bug: answer 503 with
-/// Retry-After so clients (and the edge) know to come back, instead of a 500.
-/// </summary>
-public sealed class DatabaseUnavailableHandler(IProblemDetailsService problems, ILogger<DatabaseUnavailableHandler> logger) : IExceptionHandler
+/// <summary>The primary being away (restart, failover): 503 with Retry-After, so clients and the edge come back.</summary>
+public sealed class DatabaseUnavailableHandler(IProblemDetailsService problems, ILogger<DatabaseUnavailableHandler> logger)
+    : DependencyUnavailableHandler(logger)
 {
     public const int RetryAfterSeconds = 5;
 
-    // Shared by every request: while the database is away each request fails the same way, one warning per interval says so.
-    private static readonly RateLimitedWarning Unavailable = new(TimeSpan.FromSeconds(10));
+    protected override bool IsUnavailable(Exception exception) => exception is NpgsqlException { IsTransient: true };
 
-    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
-    {
-        if (!IsUnavailable(exception))
-        {
-            return false;
-        }
-        if (Unavailable.ShouldWarn(out var suppressed))
-        {
-            logger.LogWarning(exception, "The database is unavailable; answering 503 ({Suppressed} more since the last warning)", suppressed);
-        }
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
-        return await problems.TryWriteAsync(new()
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Temporarily unavailable",
-                Detail = $"The shop's database cannot be reached right now. Nothing was changed; try again in {RetryAfterSeconds} seconds.",
-            },
-        });
-    }
+    protected override void Warn(ILogger logger, Exception exception, long suppressed) =>
+        logger.LogWarning(exception, "The database is unavailable; answering 503 ({Suppressed} more since the last warning)", suppressed);
 
-    private static bool IsUnavailable(Exception e) => e switch
-    {
-        NpgsqlException { IsTransient: true } => true,
-        _ => e.InnerException is { } inner && IsUnavailable(inner),
-    };
+    protected override ValueTask<bool> AnswerAsync(HttpContext context, Exception exception, CancellationToken cancellationToken) =>
+        ServiceUnavailable.WriteProblemAsync(problems, context, RetryAfterSeconds, "Temporarily unavailable",
+            $"The shop's database cannot be reached right now. Nothing was changed; try again in {RetryAfterSeconds} seconds.");
 }

@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Redis;
 using System.Net;
 using Microsoft.Extensions.Options;
@@ -8,25 +9,8 @@ namespace Shop.Api.WaitingRoom;
 
 public static class WaitingRoomApi
 {
-    public static void AddWaitingRoom(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<WaitingRoomOptions>().BindConfiguration(WaitingRoomOptions.SectionName)
-            .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(sp => new WaitingRoomPasses(sp.GetRequiredService<IOptions<WaitingRoomOptions>>().Value.SigningKey));
-        builder.Services.AddSingleton<SaleDirectory>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SaleDirectory>());
-        builder.Services.AddSingleton<QueueView>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueView>());
-        builder.Services.AddSingleton<WaitingRoomStore>();
-        builder.Services.AddSingleton<WaitingRoomMetrics>();
-        builder.Services.AddSingleton<WaitingRoomService>();
-        builder.Services.AddSingleton<AdmissionGate>();
-        builder.Services.AddSingleton<AdmissionHealth>();
-        builder.Services.AddSingleton<PacingStore>();
-        builder.Services.AddSingleton<FunnelRecorder>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<FunnelRecorder>());
-        builder.Services.AddHostedService<AdmissionLoop>();
-    }
+    /// <summary>The wait a 503 of the waiting room asks for, its store (Redis) being away.</summary>
+    public const int RetryAfterSeconds = 5;
 
     public static IEndpointRouteBuilder MapWaitingRoomApi(this IEndpointRouteBuilder app)
     {
@@ -41,7 +25,7 @@ public static class WaitingRoomApi
 
     public static async Task<Results<Ok<WaitingRoomStatus>, ProblemHttpResult>> Join(HttpContext context, WaitingRoomService service)
     {
-        var ticket = WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket);
+        var ticket = WaitingRoomCookies.ReadTicket(context.Request);
         // The join limit counts per client: an IPv4 address or an IPv6 /64.
         var client = Shop.ServiceDefaults.Security.ClientAddress.Partition(context);
         try
@@ -67,7 +51,7 @@ public static class WaitingRoomApi
 
     public static async Task<Results<Ok<WaitingRoomStatus>, ProblemHttpResult>> Status(HttpContext context, WaitingRoomService service)
     {
-        var ticket = WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket);
+        var ticket = WaitingRoomCookies.ReadTicket(context.Request);
         try
         {
             return await service.StatusAsync(ticket) is { } status
@@ -107,16 +91,15 @@ public static class WaitingRoomApi
     {
         try
         {
-            await service.LeaveAsync(WaitingRoomCookies.Read(context.Request, AdmissionGate.TicketHeader, WaitingRoomCookies.Ticket), db, cancellationToken);
+            await service.LeaveAsync(WaitingRoomCookies.ReadTicket(context.Request), db, cancellationToken);
         }
         catch (Exception e) when (RedisFailure.Is(e) || e is TaskCanceledException)
         {
             // Orders already refuse the admission (Postgres holds the leave), but the queue has not heard of it: the shopper
             // keeps the cookies and tries again, which is safe, rather than be told it is done while status still admits them.
             // A database outage is DatabaseUnavailableHandler's 503.
-            context.Response.Headers.RetryAfter = "5";
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Could not leave right now",
-                detail: "Leaving could not be completed, so your place or admission still stands in the queue. Try again in 5 seconds.");
+            return ServiceUnavailable.Problem(context.Response, RetryAfterSeconds, "Could not leave right now",
+                $"Leaving could not be completed, so your place or admission still stands in the queue. Try again in {RetryAfterSeconds} seconds.");
         }
         context.Response.Cookies.Delete(WaitingRoomCookies.Ticket);
         context.Response.Cookies.Delete(WaitingRoomCookies.Admission);
@@ -131,7 +114,7 @@ public static class WaitingRoomApi
             WaitingRoomCookies.Write(context.Response, WaitingRoomCookies.Ticket, ticket, keepUntil);
         }
         if (status is { AdmissionToken: { } admission, AdmittedUntil: { } until }
-            && WaitingRoomCookies.Read(context.Request, AdmissionGate.AdmissionHeader, WaitingRoomCookies.Admission) != admission)
+            && WaitingRoomCookies.ReadAdmission(context.Request) != admission)
         {
             WaitingRoomCookies.Write(context.Response, WaitingRoomCookies.Admission, admission, until);
         }
@@ -139,12 +122,9 @@ public static class WaitingRoomApi
     }
 
     private static ProblemHttpResult NoTicket() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not in the waiting room",
-        detail: $"There is no waiting-room ticket for the current sale in this request. Join first (POST /api/waitingroom/join) and send the ticket back in the {WaitingRoomCookies.Ticket} cookie or the {AdmissionGate.TicketHeader} header.");
+        detail: $"There is no waiting-room ticket for the current sale in this request. Join first (POST /api/waitingroom/join) and send the ticket back in the {WaitingRoomCookies.Ticket} cookie or the {WaitingRoomPassNames.TicketHeader} header.");
 
-    private static ProblemHttpResult Unavailable(HttpContext context, WaitingRoomUnavailableException e)
-    {
-        context.Response.Headers.RetryAfter = "5";
-        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The waiting room is closed for a moment",
-            detail: $"New shoppers cannot join right now because {e.Message}. Your place is safe if you have one; try again in 5 seconds.");
-    }
+    private static ProblemHttpResult Unavailable(HttpContext context, WaitingRoomUnavailableException e) =>
+        ServiceUnavailable.Problem(context.Response, RetryAfterSeconds, "The waiting room is closed for a moment",
+            $"New shoppers cannot join right now because {e.Message}. Your place is safe if you have one; try again in {RetryAfterSeconds} seconds.");
 }

@@ -3,14 +3,10 @@ using Shop.Messaging;
 
 namespace Shop.Api.WaitingRoom;
 
-/// <summary>The <c>WaitingRoom</c> section. The signing key is the AppHost's secret parameter <c>waitingroom-key</c>.</summary>
+/// <summary>The <c>WaitingRoom</c> section's pacing and limits; its signing key is <see cref="WaitingRoomPassOptions"/>.</summary>
 public sealed class WaitingRoomOptions
 {
-    public const string SectionName = "WaitingRoom";
-
-    [Required(ErrorMessage = "WaitingRoom:SigningKey is required (the AppHost passes its waitingroom-key parameter).")]
-    [MinLength(WaitingRoomPasses.MinKeyLength)]
-    public string SigningKey { get; set; } = "";
+    public const string SectionName = WaitingRoomPassOptions.SectionName;
 
     /// <summary>
     /// New joins one client IP may make per <see cref="JoinLimitWindow"/>, counted across all instances. Many real

@@ -73,7 +73,7 @@ public sealed class OrderApplier(NpgsqlDataSource dataSource, WaitingRoomPasses 
     /// </summary>
     private bool AdmissionHolds(OrderMessage order) =>
         order.SaleId is null
-        || (passes.TryReadAdmission(order.AdmissionToken, out var claims) && claims.SaleId == order.SaleId && claims.ExpiresAt >= order.CreatedAt);
+        || passes.CheckAdmission(order.AdmissionToken, order.SaleId, order.CreatedAt).Holds;
 
     /// <summary>
     /// One round trip of three statements. The dedup step: only order ids never applied before come back. Then every

@@ -91,7 +91,7 @@ public sealed class LoginLimit(SharedRateLimiter limiter, IConnectionMultiplexer
     public async Task<LoginAttempt> AttemptAsync(HttpContext context, string email)
     {
         var limits = options.Value;
-        var address = (context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None).ToString();
+        var address = ClientAddress.Of(context);
         var account = StaffNameNormalizer.Normalize(email) ?? "";
         if (await limiter.AcquireAsync("login-address", address, RateLimit.PerMinute(limits.PerAddressPerMinute)) is { } wait)
         {

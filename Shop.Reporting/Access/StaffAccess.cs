@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Shop.ServiceDefaults.Endpoints;
+using Shop.ServiceDefaults.Redis;
 using Shop.ServiceDefaults.Security;
 using Shop.Staff;
 
@@ -52,26 +54,15 @@ public static class StaffAccess
             .AddPolicy(AdminPolicy, policy => policy.RequireRole(StaffRoles.Admin));
         builder.Services.AddScoped<StaffAccounts>();
         builder.Services.AddCascadingAuthenticationState();
-        builder.AddRedisClient("redis", configureOptions: options =>
-        {
-            // A dead Redis must not stall sign-in: the limit then lets attempts through (sessions are checked in the database).
-            options.AbortOnConnectFail = false;
-            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
-            options.AsyncTimeout = 1000;
-        });
+        // A dead Redis must not stall sign-in: the limit then lets attempts through (sessions are checked in the database).
+        builder.AddRedisClient(RedisStores.State, configureOptions: FailFastRedis.Options(asyncTimeoutMs: 1000));
         builder.Services.AddSingleton<SharedRateLimiter>();
         builder.Services.AddOptions<LoginLimitOptions>().BindConfiguration(LoginLimitOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<LoginLimit>();
         // The sign-in cookie and antiforgery tokens stay valid across restarts and instances.
         builder.AddSharedDataProtection("shop-reporting");
-        // Stated, not left to defaults: a browser-session cookie (no Expires), never sent cross-site, never read by script.
-        builder.Services.AddAntiforgery(options =>
-        {
-            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.HttpOnly = true;
-        });
+        builder.Services.AddSiteAntiforgery();
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Shop.Reporting.Access;
+using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Logging;
 
 namespace Shop.Reporting.Replication;
@@ -34,18 +35,12 @@ public sealed class ReplicaUnavailableHandler(IProblemDetailsService problems, I
         {
             logger.LogWarning(exception.InnerException, "{Title}; answering 503 ({Suppressed} more since the last warning)", title, suppressed);
         }
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
         // The exception handler has already cleared the endpoint; its feature keeps the one that threw.
         if (!StaffAccess.IsPage(context.Features.Get<IExceptionHandlerFeature>()?.Endpoint))
         {
-            return await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                Exception = exception,
-                ProblemDetails = { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = message },
-            });
+            return await ServiceUnavailable.WriteProblemAsync(problems, context, RetryAfterSeconds, title, message!, exception);
         }
+        ServiceUnavailable.SetRetryAfter(context.Response, RetryAfterSeconds);
         context.Response.ContentType = "text/html; charset=utf-8";
         await context.Response.WriteAsync($"""
             <!DOCTYPE html>

@@ -27,4 +27,8 @@ public static class ClientAddress
     }
 
     public static string Partition(Microsoft.AspNetCore.Http.HttpContext context) => Partition(context.Connection.RemoteIpAddress);
+
+    /// <summary>The client's own address as the edge forwarded it (<c>UseForwardedHeaders</c>), an IPv4 one unwrapped from IPv6.</summary>
+    public static string Of(Microsoft.AspNetCore.Http.HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } remote ? (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString() : "unknown";
 }

@@ -22,8 +22,4 @@ public sealed class NewCartLimitOptions
 /// carts nobody comes back for. Changes to a cart that exists are not counted.
 /// </summary>
 public sealed class NewCartLimit(SharedRateLimiter limiter, IOptions<NewCartLimitOptions> options)
-{
-    /// <returns>Null when a new cart may be made; otherwise how long to wait.</returns>
-    public Task<TimeSpan?> AcquireAsync(HttpContext context) =>
-        limiter.AcquireAsync("new-carts", ClientAddress.Partition(context), RateLimit.PerMinute(options.Value.PerMinute));
-}
+    : PerClientLimit(limiter, "new-carts", () => options.Value.PerMinute);

@@ -18,8 +18,4 @@ public sealed class CheckoutLimitOptions
 /// counts each shopper's address itself, in the API's counter: one budget per address, whichever way it orders.
 /// </summary>
 public sealed class CheckoutLimit(SharedRateLimiter limiter, IOptions<CheckoutLimitOptions> options)
-{
-    public Task<TimeSpan?> AcquireAsync(HttpContext context) =>
-        limiter.AcquireAsync("orders", ClientAddress.Partition(context),
-            RateLimit.PerMinute(options.Value.RateLimitPerMinute));
-}
+    : PerClientLimit(limiter, "orders", () => options.Value.RateLimitPerMinute);

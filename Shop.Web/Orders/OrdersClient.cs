@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Mvc;
+using Shop.Messaging;
 using Shop.Web.Platform;
 
 namespace Shop.Web.Orders;
@@ -42,8 +43,8 @@ public sealed class OrdersClient(ApiInstances api)
             request.Headers.Add("Idempotency-Key", idempotencyKey);
             if (waitingRoom.Admission is { } admission && waitingRoom.Ticket is { } ticket)
             {
-                request.Headers.Add("X-Admission-Token", admission);
-                request.Headers.Add("X-Waiting-Ticket", ticket);
+                request.Headers.Add(WaitingRoomPassNames.AdmissionHeader, admission);
+                request.Headers.Add(WaitingRoomPassNames.TicketHeader, ticket);
             }
             return request;
         });

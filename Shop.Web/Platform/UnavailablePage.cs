@@ -1,4 +1,5 @@
 using System.Net;
+using Shop.ServiceDefaults.Endpoints;
 
 namespace Shop.Web.Platform;
 
@@ -9,8 +10,7 @@ public static class UnavailablePage
     public static async Task WriteAsync(HttpContext context, int retryAfterSeconds, string heading, string message, string retryPath,
         CancellationToken cancellationToken)
     {
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString();
+        ServiceUnavailable.SetRetryAfter(context.Response, retryAfterSeconds);
         context.Response.ContentType = "text/html; charset=utf-8";
         var again = WebUtility.HtmlEncode(retryPath);
         await context.Response.WriteAsync($"""

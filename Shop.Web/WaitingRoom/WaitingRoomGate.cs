@@ -75,8 +75,6 @@ public sealed class SaleClient(ApiInstances api, TimeProvider clock, ILogger<Sal
 public sealed class WaitingRoomGate(RequestDelegate next, IConnectionMultiplexer redis, RedisTolerance tolerance, ILogger<WaitingRoomGate> logger)
 {
     public const string WaitingRoomPath = "/waiting-room";
-    public const string TicketCookie = "shop.wr.ticket";
-    public const string AdmissionCookie = "shop.wr.admission";
 
     // An order's own page (an unguessable id, nothing for sale on it) stays open once the order has spent the admission.
     private static readonly string[] OpenPrefixes = [WaitingRoomPath, "/orders", "/_framework", "/_content", "/not-found", "/health", "/alive"];
@@ -97,9 +95,8 @@ public sealed class WaitingRoomGate(RequestDelegate next, IConnectionMultiplexer
 
     private async Task<bool> HasLiveAdmissionAsync(HttpRequest request, string saleId, WaitingRoomPasses passes, DateTimeOffset now)
     {
-        if (!passes.TryReadAdmission(request.Cookies[AdmissionCookie], out var admission)
-            || !passes.TryReadTicket(request.Cookies[TicketCookie], out var ticket)
-            || admission.SaleId != saleId || admission.ExpiresAt <= now || ticket.TicketId != admission.TicketId)
+        var check = passes.CheckAdmission(request.Cookies[WaitingRoomPassNames.AdmissionCookie], request.Cookies[WaitingRoomPassNames.TicketCookie], saleId, now);
+        if (check is not { Holds: true, Claims: { } admission })
         {
             return false;
         }

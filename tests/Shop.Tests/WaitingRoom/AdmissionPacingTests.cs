@@ -88,7 +88,7 @@ public sealed class AdmissionPacingTests
     [InlineData(nameof(WaitingRoomOptions.RecoveryStep), 0.0)]
     public void Pacing_thresholds_out_of_range_are_refused_at_start(string option, object value)
     {
-        var options = new WaitingRoomOptions { SigningKey = new string('k', 64) };
+        var options = new WaitingRoomOptions();
         var property = typeof(WaitingRoomOptions).GetProperty(option)!;
         property.SetValue(options, Convert.ChangeType(value, property.PropertyType, System.Globalization.CultureInfo.InvariantCulture));
         var errors = new List<ValidationResult>();
@@ -99,7 +99,7 @@ public sealed class AdmissionPacingTests
     [Fact]
     public void A_latency_threshold_out_of_range_is_refused_at_start()
     {
-        var options = new WaitingRoomOptions { SigningKey = new string('k', 64), LatencyThreshold = TimeSpan.FromMinutes(5) };
+        var options = new WaitingRoomOptions { LatencyThreshold = TimeSpan.FromMinutes(5) };
         Assert.False(Validator.TryValidateObject(options, new ValidationContext(options), [], validateAllProperties: true));
         options.LatencyThreshold = TimeSpan.FromSeconds(1);
         Assert.True(Validator.TryValidateObject(options, new ValidationContext(options), [], validateAllProperties: true));

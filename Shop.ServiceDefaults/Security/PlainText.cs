@@ -1,4 +1,4 @@
-namespace Shop.Api.Platform;
+namespace Shop.ServiceDefaults.Security;
 
 /// <summary>
 /// Text a person could have typed: no control characters (Postgres refuses NUL outright) and no half of a surrogate

@@ -40,6 +40,38 @@ public sealed class WaitingRoomPasses
 
     public bool TryReadAdmission(string? pass, out AdmissionClaims admission) => TryRead(AdmissionKind, pass, out admission);
 
+    /// <summary>
+    /// The one rule: the admission is this shop's, for <paramref name="saleId"/>, and unexpired at <paramref name="moment"/>.
+    /// Without a ticket (the order worker's case: the API checked it at intake) the ticket is not asked about.
+    /// </summary>
+    public AdmissionCheck CheckAdmission(string? admissionPass, string saleId, DateTimeOffset moment)
+    {
+        if (string.IsNullOrEmpty(admissionPass))
+        {
+            return new(null, AdmissionRefusals.Missing);
+        }
+        if (!TryReadAdmission(admissionPass, out var claims))
+        {
+            return new(null, AdmissionRefusals.Invalid);
+        }
+        if (claims.SaleId != saleId)
+        {
+            return new(claims, AdmissionRefusals.OtherSale);
+        }
+        return claims.ExpiresAt <= moment ? new(claims, AdmissionRefusals.Expired) : new(claims, null);
+    }
+
+    /// <summary>As above, and presented with the ticket it was issued to (a pass for the same sale).</summary>
+    public AdmissionCheck CheckAdmission(string? admissionPass, string? ticketPass, string saleId, DateTimeOffset moment)
+    {
+        var check = CheckAdmission(admissionPass, saleId, moment);
+        if (check.Holds && (!TryReadTicket(ticketPass, out var ticket) || ticket.TicketId != check.Claims!.TicketId || ticket.SaleId != saleId))
+        {
+            return check with { Refusal = AdmissionRefusals.WrongTicket };
+        }
+        return check;
+    }
+
     private string Sign<T>(string kind, T claims)
     {
         var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims, Json));

@@ -1,37 +1,24 @@
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Shop.Api.Catalog;
+using Shop.Api.Admin;
 using Shop.Api.Platform;
 using Shop.Data;
 using Shop.ServiceDefaults.Security;
 
-namespace Shop.Api.Admin;
+namespace Shop.Api.Catalog;
 
 /// <summary>Fields a staff member may change; any left out stay as they are.</summary>
 public sealed record CatalogItemUpdate(decimal? Price, int? Stock, string? Name);
 
-public static class AdminCatalogApi
+/// <summary>Staff change a product; every instance's caches drop it once the change is committed.</summary>
+public static class CatalogAdminApi
 {
     public const decimal MaxPrice = 1_000_000m;
 
-    public static void AddAdmin(this IHostApplicationBuilder builder)
+    public static IEndpointRouteBuilder MapCatalogAdminApi(this IEndpointRouteBuilder app)
     {
-        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName)
-            .ValidateDataAnnotations().ValidateOnStart();
-        // Wrong keys are counted in Redis, so the instances share one count per address.
-        builder.Services.TryAddSingleton<SharedRateLimiter>();
-        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminOptions.Policy, null);
-        builder.Services.AddAuthorizationBuilder().AddPolicy(AdminOptions.Policy, policy => policy
-            .AddAuthenticationSchemes(AdminOptions.Policy).RequireAuthenticatedUser());
-    }
-
-    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
-    {
-        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AdminOptions.Policy);
-        admin.MapPut("/catalog/items/{id}", UpdateItem).WithName("UpdateCatalogItem");
-        admin.MapSalesAdmin();
+        var admin = app.MapGroup("/api/admin/catalog").WithTags("Admin").RequireAdminKey();
+        admin.MapPut("/items/{id}", UpdateItem).WithName("UpdateCatalogItem");
         return app;
     }
 
@@ -42,7 +29,7 @@ public static class AdminCatalogApi
         var errors = Validate(id, update, out var itemId);
         if (errors.Count > 0)
         {
-            return CatalogApi.Invalid(errors);
+            return Problems.Invalid(errors);
         }
 
         // One statement that writes only the fields sent: the worker's stock decrements and other staff changes

@@ -1,19 +1,20 @@
-using Shop.ServiceDefaults.Redis;
 using Microsoft.EntityFrameworkCore;
-using Shop.Api.Catalog;
+using Shop.Api.Admin;
 using Shop.Api.Platform;
-using Shop.Api.WaitingRoom;
 using Shop.Data;
 using Shop.Data.Sales;
+using Shop.ServiceDefaults.Endpoints;
+using Shop.ServiceDefaults.Redis;
+using Shop.ServiceDefaults.Security;
 
-namespace Shop.Api.Admin;
+namespace Shop.Api.WaitingRoom;
 
 /// <summary>Staff create, change, pause and end sale events; every API instance picks a change up within a second.</summary>
-public static class AdminSalesApi
+public static class SaleAdminApi
 {
-    public static RouteGroupBuilder MapSalesAdmin(this RouteGroupBuilder admin)
+    public static IEndpointRouteBuilder MapSaleAdminApi(this IEndpointRouteBuilder app)
     {
-        var sales = admin.MapGroup("/sales");
+        var sales = app.MapGroup("/api/admin/sales").WithTags("Admin").RequireAdminKey();
         sales.MapPut("/{saleId}", PutSale).WithName("PutSale");
         sales.MapPost("/{saleId}/pause", (string saleId, ShopDbContext db, SaleDirectory directory, TimeProvider clock, CancellationToken ct) =>
             SetPausedAsync(saleId, true, db, directory, clock, ct)).WithName("PauseSale");
@@ -21,7 +22,7 @@ public static class AdminSalesApi
             SetPausedAsync(saleId, false, db, directory, clock, ct)).WithName("ResumeSale");
         sales.MapDelete("/{saleId}", EndSale).WithName("EndSale");
         sales.MapGet("/{saleId}/stats", Stats).WithName("SaleStats");
-        return admin;
+        return app;
     }
 
     public static async Task<Results<Created<SaleResponse>, Ok<SaleResponse>, ValidationProblem, ProblemHttpResult>> PutSale(
@@ -30,7 +31,7 @@ public static class AdminSalesApi
         var errors = Validate(saleId, definition);
         if (errors.Count > 0)
         {
-            return CatalogApi.Invalid(errors);
+            return Problems.Invalid(errors);
         }
         // Times are stored as UTC: "+01:00" is a valid way to send one, and Npgsql writes only offset-zero values to timestamptz.
         // One upsert, so two staff PUTs of a new sale at once are one create and one change (not a duplicate-key 500),
@@ -93,7 +94,7 @@ public static class AdminSalesApi
     }
 
     public static async Task<Results<Ok<SaleStats>, ProblemHttpResult>> Stats(
-        string saleId, ShopDbContext db, WaitingRoomStore store, PacingStore pacing, TimeProvider clock, CancellationToken cancellationToken)
+        string saleId, ShopDbContext db, WaitingRoomStore store, PacingStore pacing, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
     {
         var sale = await db.Sales.AsNoTracking().SingleOrDefaultAsync(s => s.Id == saleId, cancellationToken);
         if (sale is null)
@@ -111,8 +112,8 @@ public static class AdminSalesApi
         }
         catch (Exception e) when (RedisFailure.Is(e))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Statistics unavailable",
-                detail: "The waiting room's store (Redis) is not answering; its figures live there. Try again shortly.");
+            return ServiceUnavailable.Problem(response, WaitingRoomApi.RetryAfterSeconds, "Statistics unavailable",
+                "The waiting room's store (Redis) is not answering; its figures live there. Try again shortly.");
         }
     }
 
@@ -120,8 +121,8 @@ public static class AdminSalesApi
         sale.AdmissionsPerMinute, sale.MaxActiveShoppers, sale.SessionMinutes, sale.QueueMode, sale.WhenRedisDown, sale.OrdersPerAdmission,
         sale.AbandonAfterSeconds, sale.Paused, sale.IsLive(now));
 
-    private static ProblemHttpResult SaleNotFound(string saleId) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound,
-        title: "Sale not found", detail: $"There is no running or upcoming sale with id {saleId}.");
+    private static ProblemHttpResult SaleNotFound(string saleId) =>
+        Problems.NotFound("Sale not found", $"There is no running or upcoming sale with id {saleId}.");
 
     private static Dictionary<string, string[]> Validate(string saleId, SaleDefinition d)
     {
