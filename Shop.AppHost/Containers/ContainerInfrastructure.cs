@@ -23,34 +23,34 @@ public static class ContainerInfrastructure
         var ports = settings.Ports;
         var maxConnections = settings.Database.MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        var postgres = builder.AddPostgres("postgres", password: passwords.Postgres, port: ports.Postgres)
+        var postgres = builder.AddPostgres(InfrastructureNames.Postgres, password: passwords.Postgres, port: ports.Postgres)
             .WithImage(PostgresImage, PostgresTag)
             .WithDataVolume("shop-postgres")
             .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=10", "-c", $"max_connections={maxConnections}");
         var shopdb = postgres.AddDatabase(ShopInfrastructureExtensions.PrimaryConnectionName);
-        var replica = builder.AddPostgresReplicaContainer("postgres-replica", ports.PostgresReplica, postgres, passwords.Postgres, maxConnections);
+        var replica = builder.AddPostgresReplicaContainer(InfrastructureNames.PostgresReplica, ports.PostgresReplica, postgres, passwords.Postgres, maxConnections);
 
-        var redis = builder.AddRedis("redis", port: ports.Redis, password: passwords.Redis)
+        var redis = builder.AddRedis(InfrastructureNames.Redis, port: ports.Redis, password: passwords.Redis)
             .WithDataVolume("shop-redis")
             .WithMemoryLimit(settings.Redis.StateMaxMemoryMb, LocalRedis.Eviction.Never);
-        var cache = builder.AddRedis("cache", port: ports.RedisCache, password: passwords.Redis)
+        var cache = builder.AddRedis(InfrastructureNames.Cache, port: ports.RedisCache, password: passwords.Redis)
             .WithDataVolume("shop-redis-cache")
             .WithMemoryLimit(settings.Redis.CacheMaxMemoryMb, LocalRedis.Eviction.LeastRecentlyUsed);
 
-        var rabbitmq = builder.AddRabbitMQ("rabbitmq", password: passwords.RabbitMQ, port: ports.RabbitMQ)
+        var rabbitmq = builder.AddRabbitMQ(InfrastructureNames.RabbitMQ, password: passwords.RabbitMQ, port: ports.RabbitMQ)
             .WithManagementPlugin(port: ports.RabbitMQManagement)
             .WithDataVolume("shop-rabbitmq");
 
-        var blobs = builder.AddAzuriteBlobContainer("blobs", ports.Blobs);
+        var blobs = builder.AddAzuriteBlobContainer(InfrastructureNames.Blobs, ports.Blobs);
 
         return new ShopInfrastructure(
             Primary: new(shopdb, ShopInfrastructureExtensions.PrimaryConnectionName),
             PrimaryDirect: new(shopdb, ShopInfrastructureExtensions.PrimaryConnectionName),
             Replica: new(replica, ShopInfrastructureExtensions.ReplicaConnectionName),
-            Redis: new(redis, "redis"),
-            Cache: new(cache, "cache"),
-            RabbitMQ: new(rabbitmq, "rabbitmq"),
-            Blobs: new(blobs, "blobs"),
+            Redis: new(redis, InfrastructureNames.Redis),
+            Cache: new(cache, InfrastructureNames.Cache),
+            RabbitMQ: new(rabbitmq, InfrastructureNames.RabbitMQ),
+            Blobs: new(blobs, InfrastructureNames.Blobs),
             EdgeUpstreams: new("host.docker.internal"));
     }
 

@@ -13,10 +13,23 @@ public static class ServiceExtensions
             .WithEnvironment("Shop__Service__InstanceName", name)
             .WithHttpHealthCheck("/health");
 
-    public static IResourceBuilder<ProjectResource> WithWaitingRoom(
-        this IResourceBuilder<ProjectResource> api, IResourceBuilder<ParameterResource> signingKey, WaitingRoomSettings settings) =>
-        api.WithEnvironment("WaitingRoom__SigningKey", signingKey)
-            .WithEnvironment("WaitingRoom__JoinLimit", settings.JoinLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
+    /// <summary>
+    /// Instances <c>name-1</c> … <c>name-count</c> of one service, each wired by <paramref name="wire"/>; on ports from
+    /// <paramref name="firstPort"/> up, or on ports of the orchestrator's choosing when it is null.
+    /// </summary>
+    public static IReadOnlyList<IResourceBuilder<ProjectResource>> AddReplicas<TProject>(
+        this IDistributedApplicationBuilder builder, string name, int count, int? firstPort,
+        Func<IResourceBuilder<ProjectResource>, IResourceBuilder<ProjectResource>> wire) where TProject : IProjectMetadata, new() =>
+        [.. Enumerable.Range(0, count).Select(i => wire(builder.AddService<TProject>($"{name}-{i + 1}", firstPort + i)))];
+
+    /// <summary>The key that signs waiting-room tickets and admissions: the API issues them, the storefront and the workers check them.</summary>
+    public static IResourceBuilder<ProjectResource> WithWaitingRoomKey(
+        this IResourceBuilder<ProjectResource> service, IResourceBuilder<ParameterResource> signingKey) =>
+        service.WithEnvironment("WaitingRoom__SigningKey", signingKey);
+
+    /// <summary>The per-address join limit and the backlog at which admission slows down.</summary>
+    public static IResourceBuilder<ProjectResource> WithWaitingRoomLimits(this IResourceBuilder<ProjectResource> api, WaitingRoomSettings settings) =>
+        api.WithEnvironment("WaitingRoom__JoinLimit", settings.JoinLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("WaitingRoom__JoinLimitWindow", TimeSpan.FromSeconds(settings.JoinLimitWindowSeconds).ToString("c"))
             .WithEnvironment("WaitingRoom__BacklogThreshold", settings.BacklogThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture));
 

@@ -29,14 +29,15 @@ public static class ShopInfrastructureExtensions
 {
     public const string PrimaryConnectionName = "shopdb";
     public const string ReplicaConnectionName = "shopdb-replica";
+    private const int PasswordLength = 24;
 
     public static ShopInfrastructure AddShopInfrastructure(
         this IDistributedApplicationBuilder builder, ShopSettings settings, ConnectionBudget budget)
     {
         var passwords = new InfrastructurePasswords(
-            Postgres: builder.AddGeneratedSecret("postgres-password"),
-            Redis: builder.AddGeneratedSecret("redis-password"),
-            RabbitMQ: builder.AddGeneratedSecret("rabbitmq-password"));
+            Postgres: builder.AddSecret("postgres-password", PasswordLength),
+            Redis: builder.AddSecret("redis-password", PasswordLength),
+            RabbitMQ: builder.AddSecret("rabbitmq-password", PasswordLength));
 
         return settings.Infrastructure == InfrastructureMode.Containers
             ? builder.AddContainerInfrastructure(settings, passwords)
@@ -76,9 +77,6 @@ public static class ShopInfrastructureExtensions
             }
         });
     }
-
-    private static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name) =>
-        builder.AddParameter(name, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
 }
 
 public sealed record InfrastructurePasswords(

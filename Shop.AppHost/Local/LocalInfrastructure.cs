@@ -17,22 +17,22 @@ public static class LocalInfrastructure
         EphemeralPorts.Reserve(settings);
         string Data(string name) => settings.DataPath(builder, name);
 
-        var postgres = builder.AddLocalPostgres("postgres", ports.Postgres, budget.MaxConnections, passwords.Postgres,
-            Data("postgres"), ShopInfrastructureExtensions.PrimaryConnectionName);
-        var replica = builder.AddLocalPostgresReplica("postgres-replica", ports.PostgresReplica, budget.MaxConnections, postgres, ports.Postgres,
-            passwords.Postgres, Data("postgres-replica"), ShopInfrastructureExtensions.PrimaryConnectionName);
+        var postgres = builder.AddLocalPostgres(InfrastructureNames.Postgres, ports.Postgres, budget.MaxConnections, passwords.Postgres,
+            Data(InfrastructureNames.Postgres), ShopInfrastructureExtensions.PrimaryConnectionName);
+        var replica = builder.AddLocalPostgresReplica(InfrastructureNames.PostgresReplica, ports.PostgresReplica, budget.MaxConnections, postgres, ports.Postgres,
+            passwords.Postgres, Data(InfrastructureNames.PostgresReplica), ShopInfrastructureExtensions.PrimaryConnectionName);
         ServiceConnection primary = new(postgres, ShopInfrastructureExtensions.PrimaryConnectionName);
         var pooledPrimary = budget.PgBouncer is { } bouncer
-            ? new ServiceConnection(builder.AddLocalPgBouncer("pgbouncer", ports.PgBouncer, bouncer, postgres, ports.Postgres,
-                passwords.Postgres, Data("pgbouncer"), ShopInfrastructureExtensions.PrimaryConnectionName), primary.Name)
+            ? new ServiceConnection(builder.AddLocalPgBouncer(InfrastructureNames.PgBouncer, ports.PgBouncer, bouncer, postgres, ports.Postgres,
+                passwords.Postgres, Data(InfrastructureNames.PgBouncer), ShopInfrastructureExtensions.PrimaryConnectionName), primary.Name)
             : primary;
-        var redis = builder.AddLocalRedis("redis", ports.Redis, passwords.Redis, Data("redis"),
+        var redis = builder.AddLocalRedis(InfrastructureNames.Redis, ports.Redis, passwords.Redis, Data(InfrastructureNames.Redis),
             settings.Redis.StateMaxMemoryMb, LocalRedis.Eviction.Never);
-        var cache = builder.AddLocalRedis("cache", ports.RedisCache, passwords.Redis, Data("cache"),
+        var cache = builder.AddLocalRedis(InfrastructureNames.Cache, ports.RedisCache, passwords.Redis, Data(InfrastructureNames.Cache),
             settings.Redis.CacheMaxMemoryMb, LocalRedis.Eviction.LeastRecentlyUsed);
-        var rabbitmq = builder.AddLocalRabbitMQ("rabbitmq", ports.RabbitMQ, ports.RabbitMQManagement,
-            ports.RabbitMQDistribution, ports.RabbitMQEpmd, passwords.RabbitMQ, Data("rabbitmq"));
-        var blobs = builder.AddLocalAzurite("blobs", ports.Blobs, Data("blobs"), settings.RepositoryRoot(builder));
+        var rabbitmq = builder.AddLocalRabbitMQ(InfrastructureNames.RabbitMQ, ports.RabbitMQ, ports.RabbitMQManagement,
+            ports.RabbitMQDistribution, ports.RabbitMQEpmd, passwords.RabbitMQ, Data(InfrastructureNames.RabbitMQ));
+        var blobs = builder.AddLocalAzurite(InfrastructureNames.Blobs, ports.Blobs, Data(InfrastructureNames.Blobs), settings.RepositoryRoot(builder));
 
         builder.ReapLeftovers(Data(""));
 
@@ -40,10 +40,10 @@ public static class LocalInfrastructure
             Primary: pooledPrimary,
             PrimaryDirect: primary,
             Replica: new(replica, ShopInfrastructureExtensions.ReplicaConnectionName),
-            Redis: new(redis, "redis"),
-            Cache: new(cache, "cache"),
-            RabbitMQ: new(rabbitmq, "rabbitmq"),
-            Blobs: new(blobs, "blobs"),
+            Redis: new(redis, InfrastructureNames.Redis),
+            Cache: new(cache, InfrastructureNames.Cache),
+            RabbitMQ: new(rabbitmq, InfrastructureNames.RabbitMQ),
+            Blobs: new(blobs, InfrastructureNames.Blobs),
             EdgeUpstreams: new("127.0.0.1"));
     }
 }

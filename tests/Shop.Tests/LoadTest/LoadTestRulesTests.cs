@@ -88,7 +88,7 @@ public sealed class LoadTestRulesTests
     [InlineData("Shop.Bench", "mix orders", 2, "mix runs alone")]
     public async Task The_programs_answer_help_and_wrong_options_at_once_without_booting_a_shop(string program, string line, int exitCode, string expected)
     {
-        var folder = program == "Shop.Bench" ? Path.Combine("bench", "Shop.Bench") : program;
+        var folder = Path.Combine("bench", program);
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var dll = Path.Combine(TestShop.RepositoryRoot, folder, "bin", framework.Parent!.Name, framework.Name, $"{program}.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -197,7 +197,7 @@ public sealed record WaitingFigures(
         md.AppendLine();
         md.AppendLine(c, $"At one poll every {result.Settings.PollSeconds:0.#} s; polls are answered by the edge (a CDN in production). After its join, a waiting shopper");
         md.AppendLine(c, $"calls the services only inside the heartbeat window at the front of the queue (at least 200 places, and what the admission rate passes");
-        md.AppendLine(c, $"in 30 s; the README's waiting-room section), so the heartbeats reaching the services ({HeartbeatsPerSecond:N1}/s in this run, once the joins were over)");
+        md.AppendLine(c, $"in 30 s; docs/waiting-room.md), so the heartbeats reaching the services ({HeartbeatsPerSecond:N1}/s in this run, once the joins were over)");
         md.AppendLine("do not grow with the crowd. The joins do: one request per shopper, at the arrival rate, however long they then wait.");
         md.AppendLine();
         md.AppendLine("| waiting shoppers | queue polls / s at the edge | heartbeats / s reaching the services |");
