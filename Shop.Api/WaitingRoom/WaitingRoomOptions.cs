@@ -11,7 +11,7 @@ public sealed class WaitingRoomOptions
     /// <summary>
     /// New joins one client IP may make per <see cref="JoinLimitWindow"/>, counted across all instances. Many real
     /// shoppers share an address (a household, an office, a carrier's NAT): 60 per 10 s lets a few hundred arriving over
-    /// a minute in, and holds a flood from one address to 6 joins a second (README, "Load test").
+    /// a minute in, and holds a flood from one address to 6 joins a second (docs/load-testing.md).
     /// </summary>
     [Range(1, 1_000_000)]
     public int JoinLimit { get; set; } = 60;
