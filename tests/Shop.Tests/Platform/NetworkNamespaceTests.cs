@@ -36,7 +36,7 @@ public sealed partial class NetworkNamespaceTests(ShopFixture fixture)
     {
         var exemptShopper = Browserlike.NewSourceAddress();
         var exempt = new IPNetwork(new IPAddress([.. exemptShopper.GetAddressBytes()[..3], 0]), 24);
-        await using var network = await NamespaceNetwork.CreateAsync(shop.Ports.Offset, hosts: 2);
+        await using var network = await NamespaceNetwork.CreateAsync(shop.PortOffset, hosts: 2);
         var instances = await StartInstancesAsync(network, exempt);
         await using var edge = await StartEdgeAsync(network);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));

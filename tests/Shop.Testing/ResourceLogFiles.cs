@@ -1,4 +1,4 @@
-namespace Shop.Tests.Infrastructure;
+namespace Shop.Testing;
 
 /// <summary>Writes every resource's console output to a file, so a failed boot can be diagnosed after the fact.</summary>
 public static class ResourceLogFiles

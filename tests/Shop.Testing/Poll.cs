@@ -1,4 +1,4 @@
-namespace Shop.Tests.Infrastructure;
+namespace Shop.Testing;
 
 public static class Poll
 {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Shop.Tests.Infrastructure;
+namespace Shop.Testing;
 
 /// <summary>
 /// What a hung .NET process is doing, from <c>dotnet-stack</c> (a local tool in dotnet-tools.json): a test that gives
@@ -15,7 +15,7 @@ public static class ManagedStacks
         {
             var start = new ProcessStartInfo("dotnet", ["dotnet-stack", "report", "-p", processId.ToString()])
             {
-                WorkingDirectory = TestShop.RepositoryRoot,
+                WorkingDirectory = BootedShop.RepositoryRoot,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
