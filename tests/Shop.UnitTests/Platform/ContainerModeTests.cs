@@ -2,7 +2,7 @@ using Aspire.Hosting.Postgres;
 using Aspire.Hosting.RabbitMQ;
 using Aspire.Hosting.Redis;
 
-namespace Shop.Tests.Platform;
+namespace Shop.UnitTests.Platform;
 
 /// <summary>
 /// This machine has no container runtime, so the container wiring is proven on the application model:

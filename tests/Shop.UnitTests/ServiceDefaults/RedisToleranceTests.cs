@@ -1,9 +1,8 @@
 using Shop.ServiceDefaults.Logging;
 using Shop.ServiceDefaults.Redis;
-using Shop.Tests.Infrastructure;
 using StackExchange.Redis;
 
-namespace Shop.Tests.ServiceDefaults;
+namespace Shop.UnitTests.ServiceDefaults;
 
 /// <summary>A slow Redis is tolerated: a few failures in a row, not one, mark it down, and a probe brings it back.</summary>
 public sealed class RedisToleranceTests

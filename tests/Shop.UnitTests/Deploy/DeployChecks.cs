@@ -2,9 +2,9 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Npgsql;
 using Shop.AppHost.Infrastructure;
-using static Shop.Tests.Deploy.Manifests;
+using static Shop.UnitTests.Deploy.Manifests;
 
-namespace Shop.Tests.Deploy;
+namespace Shop.UnitTests.Deploy;
 
 /// <summary>
 /// Checks of a rendered overlay against itself and against the AppHost's model. Each returns what is wrong, one

@@ -1,4 +1,4 @@
-namespace Shop.Tests.Deploy;
+namespace Shop.UnitTests.Deploy;
 
 /// <summary>A project resource of the AppHost and the environment it gives the process (as published, not run).</summary>
 public sealed record AppHostService(string Name, IReadOnlyDictionary<string, object> Environment)

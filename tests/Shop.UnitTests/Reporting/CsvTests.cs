@@ -1,7 +1,7 @@
 using System.Text;
 using Shop.Reporting.Reports;
 
-namespace Shop.Tests.Reporting;
+namespace Shop.UnitTests.Reporting;
 
 /// <summary>The export writer alone: RFC 4180 with a BOM, text that a spreadsheet would run as a formula neutralised, numbers left as numbers.</summary>
 public sealed class CsvTests

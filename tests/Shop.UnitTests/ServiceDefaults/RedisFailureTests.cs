@@ -1,7 +1,7 @@
 using Shop.ServiceDefaults.Redis;
 using StackExchange.Redis;
 
-namespace Shop.Tests.ServiceDefaults;
+namespace Shop.UnitTests.ServiceDefaults;
 
 /// <summary>The one rule for "a call to Redis failed", which every Redis-tolerant caller asks.</summary>
 public sealed class RedisFailureTests

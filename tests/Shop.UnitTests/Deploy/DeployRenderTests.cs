@@ -1,4 +1,4 @@
-namespace Shop.Tests.Deploy;
+namespace Shop.UnitTests.Deploy;
 
 /// <summary>Every overlay of deploy/ renders offline with <c>kubectl kustomize</c>; no cluster is needed or touched.</summary>
 public sealed class DeployRenderTests

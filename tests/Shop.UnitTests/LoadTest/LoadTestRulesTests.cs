@@ -3,9 +3,8 @@ using System.Text.Json;
 using Shop.AppHost.Infrastructure;
 using Shop.LoadTest;
 using Shop.LoadTest.Reporting;
-using Shop.Tests.Infrastructure;
 
-namespace Shop.Tests.LoadTest;
+namespace Shop.UnitTests.LoadTest;
 
 /// <summary>The load test's own rules, with nothing booted: its command line, the crowd's addresses, the waiter's protocol, the report's counts.</summary>
 public sealed class LoadTestRulesTests
@@ -90,7 +89,7 @@ public sealed class LoadTestRulesTests
     {
         var folder = program == "Shop.Bench" ? Path.Combine("bench", "Shop.Bench") : program;
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var dll = Path.Combine(TestShop.RepositoryRoot, folder, "bin", framework.Parent!.Name, framework.Name, $"{program}.dll");
+        var dll = Path.Combine(BootedShop.RepositoryRoot, folder, "bin", framework.Parent!.Name, framework.Name, $"{program}.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
         foreach (var argument in line.Split(' '))

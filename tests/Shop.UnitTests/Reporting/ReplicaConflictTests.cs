@@ -1,7 +1,7 @@
 using Npgsql;
 using Shop.Reporting.Replication;
 
-namespace Shop.Tests.Reporting;
+namespace Shop.UnitTests.Reporting;
 
 /// <summary>How a report treats the replica's failures: a replay conflict is run again, a lost replica is a 503, a bug stays a bug.</summary>
 public sealed class ReplicaConflictTests

@@ -2,11 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Shop.Tests.Infrastructure;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Shop.Tests.Deploy;
+namespace Shop.UnitTests.Deploy;
 
 /// <summary>The objects one overlay of <c>deploy/</c> renders to, as <c>kubectl kustomize</c> writes them.</summary>
 public sealed class Manifests(IReadOnlyList<JsonObject> objects)
@@ -45,7 +44,7 @@ public sealed class Manifests(IReadOnlyList<JsonObject> objects)
         var copy = Directory.CreateTempSubdirectory("shop-deploy-");
         try
         {
-            CopyDirectory(Path.Combine(TestShop.RepositoryRoot, "deploy"), copy.FullName);
+            CopyDirectory(Path.Combine(BootedShop.RepositoryRoot, "deploy"), copy.FullName);
             var secrets = Path.Combine(copy.FullName, "overlays", "dev", "secrets");
             Directory.CreateDirectory(secrets);
             foreach (var name in DevSecretFiles)
@@ -129,7 +128,7 @@ public static class Processes
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = input is not null,
-            WorkingDirectory = TestShop.RepositoryRoot,
+            WorkingDirectory = BootedShop.RepositoryRoot,
         };
         foreach (var argument in arguments)
         {

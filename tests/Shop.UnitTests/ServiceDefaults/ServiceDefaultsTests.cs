@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Shop.Tests.ServiceDefaults;
+namespace Shop.UnitTests.ServiceDefaults;
 
 public sealed class ServiceDefaultsTests
 {

@@ -1,6 +1,6 @@
 using Shop.ServiceDefaults.Experience;
 
-namespace Shop.Tests.ServiceDefaults;
+namespace Shop.UnitTests.ServiceDefaults;
 
 /// <summary>An instance's own window of request durations and 5xx, and how windows add up. No shop is booted.</summary>
 public sealed class RequestWindowTests

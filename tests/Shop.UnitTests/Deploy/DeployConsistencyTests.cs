@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Shop.Tests.Deploy;
+namespace Shop.UnitTests.Deploy;
 
 /// <summary>
 /// The manifests agree with the AppHost's model and with themselves: a service added to the AppHost, a variable it gets,

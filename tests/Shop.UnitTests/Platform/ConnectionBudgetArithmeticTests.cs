@@ -1,6 +1,6 @@
 using Shop.AppHost.Infrastructure;
 
-namespace Shop.Tests.Platform;
+namespace Shop.UnitTests.Platform;
 
 /// <summary>The connection budget on its own: no shop is booted.</summary>
 public sealed class ConnectionBudgetArithmeticTests

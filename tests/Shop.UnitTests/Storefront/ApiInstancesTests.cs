@@ -10,7 +10,7 @@ using Microsoft.Extensions.ServiceDiscovery;
 using Shop.Web.Orders;
 using Shop.Web.Platform;
 
-namespace Shop.Tests.Storefront;
+namespace Shop.UnitTests.Storefront;
 
 /// <summary>
 /// How the storefront reaches the API instances for catalog reads, orders and the current sale (issue 16 §3): no retry

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Shop.Api.WaitingRoom;
 
-namespace Shop.Tests.WaitingRoom;
+namespace Shop.UnitTests.WaitingRoom;
 
 /// <summary>The pacing rule on its own: signals in, next rate factor and reason out. No shop is booted.</summary>
 public sealed class AdmissionPacingTests

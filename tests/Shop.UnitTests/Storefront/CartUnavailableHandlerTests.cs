@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Shop.Web.Cart;
 using StackExchange.Redis;
 
-namespace Shop.Tests.Storefront;
+namespace Shop.UnitTests.Storefront;
 
 /// <summary>What a shopper gets when the cart store (Redis) is down or too slow: a 503 that says the cart was not changed, not a 500.</summary>
 public sealed class CartUnavailableHandlerTests

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Shop.ServiceDefaults.Security;
 using StackExchange.Redis;
 
-namespace Shop.Tests.ServiceDefaults;
+namespace Shop.UnitTests.ServiceDefaults;
 
 /// <summary>With Redis unreachable the limiter lets attempts through, and says so once per interval instead of once per attempt.</summary>
 public sealed class SharedRateLimiterTests

@@ -2,7 +2,7 @@ using Shop.Bench;
 using Shop.Bench.Catalog;
 using Shop.Bench.Cpu;
 
-namespace Shop.Tests.Bench;
+namespace Shop.UnitTests.Bench;
 
 /// <summary>The benchmark's own arithmetic (medians, CPU shares, process groups, search paths): nothing is booted.</summary>
 public sealed class BenchInstrumentTests

@@ -3,7 +3,7 @@ using System.Net;
 using Shop.Api.Orders;
 using Shop.ServiceDefaults.Security;
 
-namespace Shop.Tests.ServiceDefaults;
+namespace Shop.UnitTests.ServiceDefaults;
 
 public sealed class AddressRangesTests
 {

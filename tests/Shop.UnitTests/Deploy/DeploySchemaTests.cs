@@ -1,6 +1,5 @@
-using Shop.Tests.Infrastructure;
 
-namespace Shop.Tests.Deploy;
+namespace Shop.UnitTests.Deploy;
 
 /// <summary>
 /// Every rendered object validates against its schema and names no field the schema lacks (deploy/tools/validate-manifests.mjs:
@@ -109,7 +108,7 @@ public sealed class DeploySchemaTests
     [Fact]
     public async Task The_crd_schemas_in_the_repository_name_their_source_and_version()
     {
-        var schemas = Directory.GetFiles(Path.Combine(TestShop.RepositoryRoot, "deploy", "schemas"), "*.json");
+        var schemas = Directory.GetFiles(Path.Combine(BootedShop.RepositoryRoot, "deploy", "schemas"), "*.json");
 
         Assert.Equal(["postgresql.cnpg.io_v1_cluster.json", "postgresql.cnpg.io_v1_pooler.json", "rabbitmq.com_v1beta1_rabbitmqcluster.json",
             "redis.redis.opstreelabs.in_v1beta2_redisreplication.json", "redis.redis.opstreelabs.in_v1beta2_redissentinel.json"],

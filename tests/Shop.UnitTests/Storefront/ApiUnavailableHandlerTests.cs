@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Shop.Web.Platform;
 
-namespace Shop.Tests.Storefront;
+namespace Shop.UnitTests.Storefront;
 
 /// <summary>What a shopper gets when the API behind a page cannot answer at a peak: a 503 that says so, not a 500.</summary>
 public sealed class ApiUnavailableHandlerTests
