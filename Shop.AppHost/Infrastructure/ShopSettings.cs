@@ -148,4 +148,11 @@ public sealed class ShopPorts
     [Range(1, 65535)] public int Web { get; set; } = 5200;
     /// <summary>API instance i (1-based) listens on <c>ApiBase + i - 1</c>.</summary>
     [Range(1, 65535)] public int ApiBase { get; set; } = 5301;
+
+    /// <summary>Every port the shop listens on: each setting above, and one per API instance after the first.</summary>
+    public IReadOnlyList<int> Listening(int apiReplicas) =>
+    [
+        .. typeof(ShopPorts).GetProperties().Where(p => p.PropertyType == typeof(int)).Select(p => (int)p.GetValue(this)!),
+        .. Enumerable.Range(ApiBase + 1, apiReplicas - 1),
+    ];
 }

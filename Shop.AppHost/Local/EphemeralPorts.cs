@@ -14,13 +14,6 @@ public static class EphemeralPorts
     private const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
     private const string ReservedFile = "/proc/sys/net/ipv4/ip_local_reserved_ports";
 
-    /// <summary>Every port the shop listens on: each <see cref="ShopPorts"/> setting, and one per API instance.</summary>
-    public static IReadOnlyList<int> Listening(ShopSettings settings) =>
-    [
-        .. typeof(ShopPorts).GetProperties().Where(p => p.PropertyType == typeof(int)).Select(p => (int)p.GetValue(settings.Ports)!),
-        .. Enumerable.Range(settings.Ports.ApiBase, settings.ApiReplicas),
-    ];
-
     /// <summary>
     /// Adds the ports of <paramref name="settings"/> that lie in the ephemeral range to the kernel's reserved ports
     /// (root only; the reservation lasts until reboot, and other reservations are kept). Without root, says which
@@ -33,7 +26,7 @@ public static class EphemeralPorts
             return;
         }
         var reserved = ParseList(File.ReadAllText(ReservedFile));
-        var exposed = Exposed(Listening(settings), ParseRange(File.ReadAllText(RangeFile)), reserved);
+        var exposed = Exposed(settings.Ports.Listening(settings.ApiReplicas), ParseRange(File.ReadAllText(RangeFile)), reserved);
         if (exposed.Count == 0)
         {
             return;

@@ -37,7 +37,7 @@ public sealed record BrokenGroup(string Group, Exception Error) : IMeasurement
 /// </summary>
 public static class Report
 {
-    private static readonly string Folder = Path.Combine(Repository.Root, "artifacts", "bench");
+    private static readonly string Folder = Path.Combine(BootedShop.RepositoryRoot, "artifacts", "bench");
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>The CPU table's columns, in this order when present; any other group follows.</summary>

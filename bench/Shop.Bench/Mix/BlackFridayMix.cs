@@ -30,7 +30,7 @@ public sealed class BlackFridayMix(BenchShop shop, Baseline baseline)
             "--max-active", "6000",
             "--duration", "180",
             // Beside artifacts/bench, which the report rewrites from scratch at the end.
-            "--report", Path.Combine(Repository.Root, "artifacts", "loadtest", "bench-mix-blackfriday"),
+            "--report", Path.Combine(BootedShop.RepositoryRoot, "artifacts", "loadtest", "bench-mix-blackfriday"),
         ]);
         var run = await LoadGeneratorProcess.RunAsync(shop, BenchShop.BenchDataDirectory, options, captureOutput: true, token);
         return new MixMeasurement(floor, run.Result, run.ExitCode, run.Output);

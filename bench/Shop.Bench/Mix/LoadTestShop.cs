@@ -15,7 +15,7 @@ public static class LoadTestShop
 {
     private const int PortOffset = 4000;
 
-    public static string DataDirectory { get; } = Path.Combine(Repository.Root, ".data", "loadtest");
+    public static string DataDirectory { get; } = Path.Combine(BootedShop.RepositoryRoot, ".data", "loadtest");
 
     public static IEnumerable<string> LoadTestSettings => ["Shop:Database:PgBouncer=true"];
 
@@ -162,7 +162,7 @@ public static class LoadGeneratorProcess
     {
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = framework.Parent!.Name;
-        var dll = Path.Combine(Repository.Root, "bench", "Shop.LoadTest", "bin", configuration, framework.Name, "Shop.LoadTest.dll");
+        var dll = Path.Combine(BootedShop.RepositoryRoot, "bench", "Shop.LoadTest", "bin", configuration, framework.Name, "Shop.LoadTest.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build Shop.LoadTest first ({dll} is missing).", dll);
     }
 }

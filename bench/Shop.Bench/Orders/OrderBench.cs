@@ -52,7 +52,7 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
         results.Add(await new Figure("orders.accept.with_workers", "req/s", Accept("orders.accept.with_workers", edge), Intake(floor)).MeasureAsync(meter, token));
         try
         {
-            await StopWorkersAsync(token);
+            await StopWorkersAsync();
             var accept = await new Figure("orders.accept", "req/s", Accept("orders.accept", edge), Intake(floor)).MeasureAsync(meter, token);
             results.Add(accept);
             // The latency a shopper sees when intake is busy but not saturated: half the rate it just reached, offered
@@ -74,7 +74,7 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
         }
         finally
         {
-            await StartWorkersAsync(CancellationToken.None);
+            await StartWorkersAsync();
         }
     }
 
@@ -131,7 +131,7 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
     /// </summary>
     private async Task<LoadRun> ApplyAsync(CpuMeter window, CancellationToken token)
     {
-        await StopWorkersAsync(token);
+        await StopWorkersAsync();
         await using var connection = await BrokerAsync(token);
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), token);
         await OrderQueue.DeclareAsync(connection, token);
@@ -142,7 +142,7 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
             await Task.WhenAll(messages.Select(m => channel.BasicPublishAsync("", OrderQueue.Name, true, OrderQueue.Properties(m.OrderId), m.ToBytes(), token).AsTask()));
         }
 
-        var starting = StartWorkersAsync(token);
+        var starting = StartWorkersAsync();
         var deadline = Stopwatch.StartNew();
         uint ready;
         uint consumers;
@@ -179,16 +179,16 @@ public sealed class OrderBench(BenchShop shop, Baseline baseline, CpuMeter meter
         return (queue.MessageCount, queue.ConsumerCount);
     }
 
-    private async Task StopWorkersAsync(CancellationToken token)
+    private async Task StopWorkersAsync()
     {
         foreach (var worker in BenchShop.OrderWorkers)
         {
-            await shop.StopAsync(worker, token);
+            await shop.StopIfRunningAsync(worker);
         }
     }
 
-    private Task StartWorkersAsync(CancellationToken token) =>
-        Task.WhenAll(BenchShop.OrderWorkers.Select(worker => shop.StartAsync(worker, token)));
+    private Task StartWorkersAsync() =>
+        Task.WhenAll(BenchShop.OrderWorkers.Select(shop.StartAgainAsync));
 
     private async Task<IConnection> BrokerAsync(CancellationToken token) =>
         await new ConnectionFactory { Uri = new Uri(await shop.ConnectionStringAsync("rabbitmq")) }.CreateConnectionAsync(token);

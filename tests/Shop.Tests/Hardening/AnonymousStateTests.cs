@@ -136,27 +136,20 @@ public sealed class AnonymousStateTests(ShopFixture fixture)
     public async Task Joins_from_the_addresses_of_one_IPv6_64_share_one_join_count()
     {
         var saleId = SaleTraffic.NewSaleId();
-        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 1));
+        await using var sale = await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 1));
         using var api = sales.Instance(0);
         var network = $"2001:db8:{Random.Shared.Next(1, 65535):x}:{Random.Shared.Next(1, 65535):x}";
-        try
+        // Three times the limit: however the fixed 10-s windows fall, one client's share is at most two windows' worth.
+        var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
+        await Parallel.ForEachAsync(Enumerable.Range(1, 3 * JoinLimit + 1), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
         {
-            // Three times the limit: however the fixed 10-s windows fall, one client's share is at most two windows' worth.
-            var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
-            await Parallel.ForEachAsync(Enumerable.Range(1, 3 * JoinLimit + 1), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
-            {
-                using var join = await SaleTraffic.JoinAsync(api, $"{network}::{i:x}");
-                statuses.Add(join.StatusCode);
-            });
+            using var join = await SaleTraffic.JoinAsync(api, $"{network}::{i:x}");
+            statuses.Add(join.StatusCode);
+        });
 
-            Assert.All(statuses, status => Assert.True(status is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, $"A join answered {(int)status}."));
-            Assert.True(statuses.Count(s => s == HttpStatusCode.OK) <= 2 * JoinLimit,
-                $"{statuses.Count(s => s == HttpStatusCode.OK)} joins from one /64 went through: each address was counted as a client of its own.");
-        }
-        finally
-        {
-            await sales.EndSaleAsync(saleId);
-        }
+        Assert.All(statuses, status => Assert.True(status is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, $"A join answered {(int)status}."));
+        Assert.True(statuses.Count(s => s == HttpStatusCode.OK) <= 2 * JoinLimit,
+            $"{statuses.Count(s => s == HttpStatusCode.OK)} joins from one /64 went through: each address was counted as a client of its own.");
     }
 
     [Fact]
@@ -194,7 +187,7 @@ public sealed class AnonymousStateTests(ShopFixture fixture)
 
         // A live sale (store pages then need an admission, so the cart was tried first): a join is refused with 503.
         var saleId = SaleTraffic.NewSaleId();
-        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 1));
+        await using var sale = await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 1));
         try
         {
             await server.ConfigSetAsync("maxmemory", "1");
@@ -205,7 +198,6 @@ public sealed class AnonymousStateTests(ShopFixture fixture)
         finally
         {
             await server.ConfigSetAsync("maxmemory", limit);
-            await sales.EndSaleAsync(saleId);
         }
     }
 

@@ -46,37 +46,30 @@ public sealed class CookieAndAntiforgeryTests(ShopFixture fixture)
     {
         var traffic = new SaleTraffic(shop);
         var saleId = SaleTraffic.NewSaleId();
-        await traffic.PutSaleAsync(saleId, SaleTraffic.Sale());
-        try
+        await using var sale = await traffic.StartSaleAsync(saleId, SaleTraffic.Sale());
+        foreach (var https in new[] { true, false })
         {
-            foreach (var https in new[] { true, false })
+            using var client = Browserlike.Client(Edge(https), Browserlike.NewSourceAddress());
+            using var join = await client.PostAsync("/api/waitingroom/join", null);
+            Assert.Equal(HttpStatusCode.OK, join.StatusCode);
+            var ticket = SetCookie.Single(join, "shop.wr.ticket");
+
+            SetCookie? admission = null;
+            await Poll.UntilAsync(async () =>
             {
-                using var client = Browserlike.Client(Edge(https), Browserlike.NewSourceAddress());
-                using var join = await client.PostAsync("/api/waitingroom/join", null);
-                Assert.Equal(HttpStatusCode.OK, join.StatusCode);
-                var ticket = SetCookie.Single(join, "shop.wr.ticket");
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/api/waitingroom/status");
+                request.Headers.Add("Cookie", Browserlike.CookieHeader(ticket));
+                using var status = await client.SendAsync(request);
+                admission = SetCookie.From(status).SingleOrDefault(c => c.Name == "shop.wr.admission");
+                return admission is not null;
+            }, "the shopper to be admitted");
 
-                SetCookie? admission = null;
-                await Poll.UntilAsync(async () =>
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Get, "/api/waitingroom/status");
-                    request.Headers.Add("Cookie", Browserlike.CookieHeader(ticket));
-                    using var status = await client.SendAsync(request);
-                    admission = SetCookie.From(status).SingleOrDefault(c => c.Name == "shop.wr.admission");
-                    return admission is not null;
-                }, "the shopper to be admitted");
-
-                Assert.All(new[] { ticket, admission! }, cookie =>
-                {
-                    Assert.Equal(https, cookie.Secure);
-                    Assert.True(cookie.HttpOnly, $"{cookie.Name} is not HttpOnly.");
-                    Assert.Equal("lax", cookie.SameSite);
-                });
-            }
-        }
-        finally
-        {
-            await traffic.EndSaleAsync(saleId);
+            Assert.All(new[] { ticket, admission! }, cookie =>
+            {
+                Assert.Equal(https, cookie.Secure);
+                Assert.True(cookie.HttpOnly, $"{cookie.Name} is not HttpOnly.");
+                Assert.Equal("lax", cookie.SameSite);
+            });
         }
     }
 

@@ -66,7 +66,7 @@ public sealed class FaultTraffic : IAsyncDisposable
     }
 
     public Task WaitForAsync(int count, string what) =>
-        Infrastructure.Poll.UntilAsync(() => exchanges.Count >= count, what);
+        Poll.UntilAsync(() => exchanges.Count >= count, what);
 
     public async Task<IReadOnlyList<Exchange>> StopAsync()
     {

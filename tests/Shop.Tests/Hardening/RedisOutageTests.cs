@@ -29,7 +29,7 @@ public sealed partial class RedisOutageTests(ShopFixture fixture, ITestOutputHel
         await orders.SetStockAsync(Enumerable.Range(FirstProduct, 20), 100_000);
         var processes = ServiceProcesses();
         var saleId = SaleTraffic.NewSaleId();
-        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, whenRedisDown: "Closed"));
+        await using var sale = await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, whenRedisDown: "Closed"));
         using var edge = shop.EdgeClient();
         var shoppers = Enumerable.Range(0, 4).Select(i => FaultTraffic.Client(shop.Ports.EdgeHttp, new IPAddress([127, 3, 0, (byte)(i + 1)]), new CookieContainer())).ToList();
         // Orders once, during the outage: its admission is then used up, so it is not one of the shoppers browsing on.
@@ -113,7 +113,6 @@ public sealed partial class RedisOutageTests(ShopFixture fixture, ITestOutputHel
         finally
         {
             await traffic.StopAsync();
-            await sales.EndSaleAsync(saleId);
             shoppers.Concat(joiners).Append(orderer).ToList().ForEach(c => c.Dispose());
         }
     }

@@ -8,13 +8,7 @@ public sealed class ShopFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Shop.StartAsync();
-        // A run that stopped half-way may have left a sale live, which would gate every order of this run.
-        await using var db = Npgsql.NpgsqlDataSource.Create(await Shop.ConnectionStringAsync("postgres"));
-        await using var end = db.CreateCommand("UPDATE sales SET ended_at = now() WHERE ended_at IS NULL");
-        if (await end.ExecuteNonQueryAsync() > 0)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(3)); // every API instance reloads its sales each second
-        }
+        await Shop.EndLeftoverSalesAsync();
     }
 
     public async Task DisposeAsync() => await Shop.DisposeAsync();

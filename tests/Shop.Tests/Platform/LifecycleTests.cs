@@ -1,4 +1,5 @@
 using Npgsql;
+using Shop.AppHost.Infrastructure;
 using Shop.Tests.Infrastructure;
 
 namespace Shop.Tests.Platform;
@@ -15,7 +16,7 @@ public sealed class LifecycleTests
     {
         var marker = Guid.NewGuid();
         string dataDirectory;
-        Ports ports;
+        ShopPorts ports;
         object? catalogBefore;
 
         await using (var shop = new TestShop(".data/test-lifecycle", portOffset: 1000))
@@ -50,7 +51,7 @@ public sealed class LifecycleTests
         await AssertNothingLeftAsync(dataDirectory, ports);
     }
 
-    private static async Task AssertNothingLeftAsync(string dataDirectory, Ports ports)
+    private static async Task AssertNothingLeftAsync(string dataDirectory, ShopPorts ports)
     {
         // Servers get a moment to finish their own shutdown after the AppHost is gone.
         var deadline = DateTime.UtcNow.AddSeconds(15);

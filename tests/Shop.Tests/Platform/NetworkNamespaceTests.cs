@@ -36,7 +36,7 @@ public sealed partial class NetworkNamespaceTests(ShopFixture fixture)
     {
         var exemptShopper = Browserlike.NewSourceAddress();
         var exempt = new IPNetwork(new IPAddress([.. exemptShopper.GetAddressBytes()[..3], 0]), 24);
-        await using var network = await NamespaceNetwork.CreateAsync(shop.Ports.Offset, hosts: 2);
+        await using var network = await NamespaceNetwork.CreateAsync(shop.PortOffset, hosts: 2);
         var instances = await StartInstancesAsync(network, exempt);
         await using var edge = await StartEdgeAsync(network);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(await shop.ConnectionStringAsync("redis"));
@@ -199,29 +199,23 @@ public sealed partial class NetworkNamespaceTests(ShopFixture fixture)
         {
             Assert.True(put.IsSuccessStatusCode, $"Staff's sale over the edge's https: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
         }
-        try
+        await using var sale = new SaleTraffic(shop).Ending(saleId);
+        for (var i = 0; i < cluster.Instances.Count; i++)
         {
-            for (var i = 0; i < cluster.Instances.Count; i++)
-            {
-                using var direct = new HttpClient { BaseAddress = cluster.Instance(i) };
-                await Poll.UntilAsync(async () => (await direct.GetFromJsonAsync<CurrentSaleDto>("/api/waitingroom/sale")) is { Enforced: true } sale
-                    && sale.SaleId == saleId, $"{cluster.Instances[i]} to enforce sale {saleId}");
-            }
-            using var shopper = Browserlike.Client(cluster.EdgeHttp, cluster.NewShopper());
+            using var direct = new HttpClient { BaseAddress = cluster.Instance(i) };
+            await Poll.UntilAsync(async () => (await direct.GetFromJsonAsync<CurrentSaleDto>("/api/waitingroom/sale")) is { Enforced: true } sale
+                && sale.SaleId == saleId, $"{cluster.Instances[i]} to enforce sale {saleId}");
+        }
+        using var shopper = Browserlike.Client(cluster.EdgeHttp, cluster.NewShopper());
 
-            await AssertRefusedAsync(await PlaceAsync(shopper, admission: null, ticket: null), "missing");
-            using var join = await SaleTraffic.JoinAsync(shopper);
-            Assert.True(join.StatusCode == HttpStatusCode.OK, $"join: {(int)join.StatusCode} {await join.Content.ReadAsStringAsync()}");
-            var joined = (await join.Content.ReadFromJsonAsync<WaitingStatusDto>())!;
-            var admitted = await SaleTraffic.AdmittedAsync(shopper, new Waiter(joined.Ticket!, joined.Position));
-            await AssertRefusedAsync(await PlaceAsync(shopper, admitted.AdmissionToken, ticket: null), "wrong_ticket");
-            using var placed = await PlaceAsync(shopper, admitted.AdmissionToken, joined.Ticket);
-            Assert.True(placed.StatusCode == HttpStatusCode.Accepted, $"The admitted order answered {(int)placed.StatusCode}: {await placed.Content.ReadAsStringAsync()}");
-        }
-        finally
-        {
-            await new SaleTraffic(shop).EndSaleAsync(saleId);
-        }
+        await AssertRefusedAsync(await PlaceAsync(shopper, admission: null, ticket: null), "missing");
+        using var join = await SaleTraffic.JoinAsync(shopper);
+        Assert.True(join.StatusCode == HttpStatusCode.OK, $"join: {(int)join.StatusCode} {await join.Content.ReadAsStringAsync()}");
+        var joined = (await join.Content.ReadFromJsonAsync<WaitingStatusDto>())!;
+        var admitted = await SaleTraffic.AdmittedAsync(shopper, new Waiter(joined.Ticket!, joined.Position));
+        await AssertRefusedAsync(await PlaceAsync(shopper, admitted.AdmissionToken, ticket: null), "wrong_ticket");
+        using var placed = await PlaceAsync(shopper, admitted.AdmissionToken, joined.Ticket);
+        Assert.True(placed.StatusCode == HttpStatusCode.Accepted, $"The admitted order answered {(int)placed.StatusCode}: {await placed.Content.ReadAsStringAsync()}");
     }
 
     /// <summary>

@@ -112,9 +112,8 @@ public sealed class ExportSafetyTests(ShopFixture fixture)
         }
 
         // One admitted shopper of a sale with a hostile name buys the last unit of both products: they reach every report.
-        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, maxActive: 10, name: saleName));
         Guid orderId;
-        try
+        await using (await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, maxActive: 10, name: saleName)))
         {
             using (var web = Browserlike.Client(new Uri($"http://localhost:{shop.Ports.Web}")).AskingForHtml())
             {
@@ -140,10 +139,6 @@ public sealed class ExportSafetyTests(ShopFixture fixture)
             orderId = (await response.Content.ReadFromJsonAsync<OrderAcceptedDto>())!.OrderId;
             var settled = await new OrderTraffic(shop).SettledAsync([orderId], TimeSpan.FromSeconds(30));
             Assert.Equal("Confirmed", settled[orderId].Status);
-        }
-        finally
-        {
-            await sales.EndSaleAsync(saleId);
         }
 
         using var staff = new StaffClient(shop);

@@ -158,9 +158,8 @@ public sealed partial class StaffReportTests(ShopFixture fixture)
         await orders.SetStockAsync([product], 2);
         var sales = new WaitingRoom.SaleTraffic(shop);
         var saleId = WaitingRoom.SaleTraffic.NewSaleId();
-        await sales.PutSaleAsync(saleId, WaitingRoom.SaleTraffic.Sale(admissionsPerMinute: 6000, maxActive: 10));
         var accepted = new List<Guid>();
-        try
+        await using (await sales.StartSaleAsync(saleId, WaitingRoom.SaleTraffic.Sale(admissionsPerMinute: 6000, maxActive: 10)))
         {
             // Three shoppers wait, are admitted and order one unit each of a product with 2 in stock; one more joins and leaves.
             using var api = sales.Instance(0);
@@ -187,10 +186,6 @@ public sealed partial class StaffReportTests(ShopFixture fixture)
             await orders.SettledAsync(accepted, TimeSpan.FromSeconds(30));
             // The admission loop copies the queue's counters to Postgres every second.
             await Task.Delay(TimeSpan.FromSeconds(2));
-        }
-        finally
-        {
-            await sales.EndSaleAsync(saleId);
         }
 
         using var client = new StaffClient(shop);

@@ -123,74 +123,67 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
         var saleId = WaitingRoom.SaleTraffic.NewSaleId();
         // One admission every two seconds, and heartbeats due only every 150 s: while it waits, the page should ask the
         // services for nothing but its join and its admission.
-        await sales.PutSaleAsync(saleId, WaitingRoom.SaleTraffic.Sale(admissionsPerMinute: 30, maxActive: 100, abandonAfterSeconds: 600));
-        try
+        await using var sale = await sales.StartSaleAsync(saleId, WaitingRoom.SaleTraffic.Sale(admissionsPerMinute: 30, maxActive: 100, abandonAfterSeconds: 600));
+        await sales.PauseAsync(saleId, true);
+        using (var api = sales.Instance(0))
         {
-            await sales.PauseAsync(saleId, true);
-            using (var api = sales.Instance(0))
+            for (var i = 0; i < 4; i++)
             {
-                for (var i = 0; i < 4; i++)
-                {
-                    await WaitingRoom.SaleTraffic.JoinedAsync(api, WaitingRoom.SaleTraffic.ClientIp(90_000 + i));
-                }
+                await WaitingRoom.SaleTraffic.JoinedAsync(api, WaitingRoom.SaleTraffic.ClientIp(90_000 + i));
             }
-            using var playwright = await Playwright.CreateAsync();
-            await using var browser = await LaunchChromiumAsync(playwright);
-            var context = await browser.NewContextAsync();
-            var page = await context.NewPageAsync();
-
-            // Any store page sends a shopper without an admission to the waiting room.
-            await page.GotoAsync($"http://localhost:{shop.Ports.EdgeHttp}/product/4702");
-            await page.WaitForURLAsync("**/waiting-room?returnUrl=%2Fproduct%2F4702");
-            await page.WaitForSelectorAsync("[data-testid=waiting][data-state=Waiting]");
-            var position = await page.InnerTextAsync("[data-testid=waiting-position]");
-            Assert.Matches("^[0-9]+$", position);
-            Assert.Contains("First come, first served", await page.InnerTextAsync("[data-testid=queue-rule]"));
-            Assert.True((await context.CookiesAsync()).Single(c => c.Name == "shop.wr.ticket").HttpOnly);
-
-            // A reload keeps the place; from here on every request the page makes is recorded.
-            var asked = new System.Collections.Concurrent.ConcurrentQueue<(string Method, string Path, int Status, string? Cache)>();
-            page.Response += (_, response) =>
-            {
-                var url = new Uri(response.Url);
-                if (url.AbsolutePath.StartsWith("/api/", StringComparison.Ordinal))
-                {
-                    asked.Enqueue((response.Request.Method, url.AbsolutePath, response.Status, response.Headers.GetValueOrDefault("x-cache-status")));
-                }
-            };
-            await page.ReloadAsync();
-            await page.WaitForSelectorAsync("[data-testid=waiting][data-state=Waiting]");
-            Assert.Equal(position, await page.InnerTextAsync("[data-testid=waiting-position]"));
-            await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=waiting-eta]')?.innerText === 'paused'");
-
-            // The sale resumes: the page advances (its progress bar with it) and goes on to the product by itself.
-            await sales.PauseAsync(saleId, false);
-            await page.WaitForFunctionAsync("""
-                () => { const bar = document.querySelector('[data-testid=waiting-progress]'); return bar && bar.value > 0 && bar.value < 100; }
-                """, null, new() { Timeout = 30_000 });
-            await page.WaitForURLAsync("**/product/4702", new() { Timeout = 30_000 });
-            var queuePolls = asked.Where(a => a.Path.EndsWith("/queue", StringComparison.Ordinal)).ToList();
-            var reachedServices = asked.Where(a => !a.Path.EndsWith("/queue", StringComparison.Ordinal)).ToList();
-            Assert.True(queuePolls.Count >= 3, $"The page polled its sale's queue {queuePolls.Count} times.");
-            // The first poll may be the one that fills the edge's copy; every later one is the edge's answer.
-            Assert.All(queuePolls.Skip(1), poll => Assert.Contains(poll.Cache, new[] { "HIT", "STALE", "UPDATING" }));
-            Assert.Equal(1, reachedServices.Count(a => a is { Method: "POST", Path: "/api/waitingroom/join" }));
-            Assert.InRange(reachedServices.Count(a => a is { Method: "GET", Path: "/api/waitingroom/status" }), 1, 2);
-            Assert.Equal(reachedServices.Count, reachedServices.Count(a => a.Path is "/api/waitingroom/join" or "/api/waitingroom/status"));
-            await page.ClickAsync(".add-to-cart button");
-            await page.WaitForURLAsync("**/cart");
-            await page.ClickAsync("[data-testid=checkout]");
-            await page.WaitForURLAsync("**/checkout");
-            await page.FillAsync("input[type=email]", "waited@example.com");
-            await page.FillAsync("input[name='Form.Name']", "Patient Shopper");
-            await page.ClickAsync("form.checkout button[type=submit]");
-            await page.WaitForURLAsync("**/orders/*");
-            await page.WaitForSelectorAsync("[data-testid=order-status][data-status=Confirmed]", new() { Timeout = 30_000 });
         }
-        finally
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchChromiumAsync(playwright);
+        var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        // Any store page sends a shopper without an admission to the waiting room.
+        await page.GotoAsync($"http://localhost:{shop.Ports.EdgeHttp}/product/4702");
+        await page.WaitForURLAsync("**/waiting-room?returnUrl=%2Fproduct%2F4702");
+        await page.WaitForSelectorAsync("[data-testid=waiting][data-state=Waiting]");
+        var position = await page.InnerTextAsync("[data-testid=waiting-position]");
+        Assert.Matches("^[0-9]+$", position);
+        Assert.Contains("First come, first served", await page.InnerTextAsync("[data-testid=queue-rule]"));
+        Assert.True((await context.CookiesAsync()).Single(c => c.Name == "shop.wr.ticket").HttpOnly);
+
+        // A reload keeps the place; from here on every request the page makes is recorded.
+        var asked = new System.Collections.Concurrent.ConcurrentQueue<(string Method, string Path, int Status, string? Cache)>();
+        page.Response += (_, response) =>
         {
-            await sales.EndSaleAsync(saleId);
-        }
+            var url = new Uri(response.Url);
+            if (url.AbsolutePath.StartsWith("/api/", StringComparison.Ordinal))
+            {
+                asked.Enqueue((response.Request.Method, url.AbsolutePath, response.Status, response.Headers.GetValueOrDefault("x-cache-status")));
+            }
+        };
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("[data-testid=waiting][data-state=Waiting]");
+        Assert.Equal(position, await page.InnerTextAsync("[data-testid=waiting-position]"));
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=waiting-eta]')?.innerText === 'paused'");
+
+        // The sale resumes: the page advances (its progress bar with it) and goes on to the product by itself.
+        await sales.PauseAsync(saleId, false);
+        await page.WaitForFunctionAsync("""
+            () => { const bar = document.querySelector('[data-testid=waiting-progress]'); return bar && bar.value > 0 && bar.value < 100; }
+            """, null, new() { Timeout = 30_000 });
+        await page.WaitForURLAsync("**/product/4702", new() { Timeout = 30_000 });
+        var queuePolls = asked.Where(a => a.Path.EndsWith("/queue", StringComparison.Ordinal)).ToList();
+        var reachedServices = asked.Where(a => !a.Path.EndsWith("/queue", StringComparison.Ordinal)).ToList();
+        Assert.True(queuePolls.Count >= 3, $"The page polled its sale's queue {queuePolls.Count} times.");
+        // The first poll may be the one that fills the edge's copy; every later one is the edge's answer.
+        Assert.All(queuePolls.Skip(1), poll => Assert.Contains(poll.Cache, new[] { "HIT", "STALE", "UPDATING" }));
+        Assert.Equal(1, reachedServices.Count(a => a is { Method: "POST", Path: "/api/waitingroom/join" }));
+        Assert.InRange(reachedServices.Count(a => a is { Method: "GET", Path: "/api/waitingroom/status" }), 1, 2);
+        Assert.Equal(reachedServices.Count, reachedServices.Count(a => a.Path is "/api/waitingroom/join" or "/api/waitingroom/status"));
+        await page.ClickAsync(".add-to-cart button");
+        await page.WaitForURLAsync("**/cart");
+        await page.ClickAsync("[data-testid=checkout]");
+        await page.WaitForURLAsync("**/checkout");
+        await page.FillAsync("input[type=email]", "waited@example.com");
+        await page.FillAsync("input[name='Form.Name']", "Patient Shopper");
+        await page.ClickAsync("form.checkout button[type=submit]");
+        await page.WaitForURLAsync("**/orders/*");
+        await page.WaitForSelectorAsync("[data-testid=order-status][data-status=Confirmed]", new() { Timeout = 30_000 });
     }
 
     private static Task WaitForCartCountAsync(IPage page, string count) =>

@@ -46,59 +46,52 @@ public sealed class AdmissionTests(ShopFixture fixture)
         await orders.SetStockAsync([Product], 100);
         var passes = new WaitingRoomPasses(await shop.ParameterAsync("waitingroom-key"));
         var saleId = SaleTraffic.NewSaleId();
-        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, maxActive: 100));
-        try
+        await using var sale = await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, maxActive: 100));
+        using var api = sales.Instance(0);
+        var ana = await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(90_000));
+        var ben = await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(90_001));
+        var anaAdmission = (await SaleTraffic.AdmittedAsync(api, ana)).AdmissionToken!;
+        await SaleTraffic.AdmittedAsync(api, ben);
+        Assert.True(passes.TryReadAdmission(anaAdmission, out var claims));
+        Assert.True(passes.TryReadTicket(ana.Ticket, out var anaTicket));
+
+        var forgedPayload = anaAdmission.Split('.') is var parts
+            ? $"{parts[0]}.{Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(claims with { ExpiresAt = claims.ExpiresAt.AddDays(1) }, JsonSerializerOptions.Web)).TrimEnd('=').Replace('+', '-').Replace('/', '_')}.{parts[2]}"
+            : "";
+        var otherKey = new WaitingRoomPasses(new string('k', 48));
+        var refused = new (string Why, string? Admission, string? Ticket)[]
         {
-            using var api = sales.Instance(0);
-            var ana = await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(90_000));
-            var ben = await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(90_001));
-            var anaAdmission = (await SaleTraffic.AdmittedAsync(api, ana)).AdmissionToken!;
-            await SaleTraffic.AdmittedAsync(api, ben);
-            Assert.True(passes.TryReadAdmission(anaAdmission, out var claims));
-            Assert.True(passes.TryReadTicket(ana.Ticket, out var anaTicket));
-
-            var forgedPayload = anaAdmission.Split('.') is var parts
-                ? $"{parts[0]}.{Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(claims with { ExpiresAt = claims.ExpiresAt.AddDays(1) }, JsonSerializerOptions.Web)).TrimEnd('=').Replace('+', '-').Replace('/', '_')}.{parts[2]}"
-                : "";
-            var otherKey = new WaitingRoomPasses(new string('k', 48));
-            var refused = new (string Why, string? Admission, string? Ticket)[]
-            {
-                ("missing", null, ana.Ticket),
-                ("forged payload", forgedPayload, ana.Ticket),
-                ("signed with another key", otherKey.Sign(claims), ana.Ticket),
-                ("a ticket presented as an admission", ana.Ticket, ana.Ticket),
-                ("expired", passes.Sign(claims with { ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) }), ana.Ticket),
-                ("for another sale", passes.Sign(claims with { SaleId = "another-sale" }), passes.Sign(anaTicket with { SaleId = "another-sale" })),
-                ("with another shopper's ticket", anaAdmission, ben.Ticket),
-                ("without its ticket", anaAdmission, null),
-            };
-            using var edge = shop.EdgeClient();
-            foreach (var (why, admission, ticket) in refused)
-            {
-                var order = NewOrder();
-                var answer = await PlaceAsync(edge, order, admission, ticket);
-                Assert.True(answer.Status == HttpStatusCode.Forbidden, $"An order {why}: {answer}");
-                Assert.Equal(0, await OrdersWithKeyAsync(order));
-            }
-
-            var placed = await PlaceAsync(edge, NewOrder(), anaAdmission, ana.Ticket);
-            Assert.Equal(HttpStatusCode.Accepted, placed.Status);
-            var settled = await orders.SettledAsync([placed.OrderId!.Value], TimeSpan.FromSeconds(30));
-            Assert.Equal("Confirmed", settled[placed.OrderId.Value].Status);
-
-            // One admission, one order: a second order with it is refused, a retry of the first is the same order.
-            var second = NewOrder();
-            Assert.Equal(HttpStatusCode.Forbidden, (await PlaceAsync(edge, second, anaAdmission, ana.Ticket)).Status);
-            Assert.Equal(0, await OrdersWithKeyAsync(second));
-            var retry = await PlaceAsync(edge, placed.Request, anaAdmission, ana.Ticket);
-            Assert.Equal((HttpStatusCode.Accepted, placed.OrderId), (retry.Status, retry.OrderId));
-            // Ordering ended Ana's session: her slot is free again.
-            await Poll.UntilAsync(async () => (await sales.StatsAsync(saleId)).Active == 1, "Ana's session to end after her order");
-        }
-        finally
+            ("missing", null, ana.Ticket),
+            ("forged payload", forgedPayload, ana.Ticket),
+            ("signed with another key", otherKey.Sign(claims), ana.Ticket),
+            ("a ticket presented as an admission", ana.Ticket, ana.Ticket),
+            ("expired", passes.Sign(claims with { ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) }), ana.Ticket),
+            ("for another sale", passes.Sign(claims with { SaleId = "another-sale" }), passes.Sign(anaTicket with { SaleId = "another-sale" })),
+            ("with another shopper's ticket", anaAdmission, ben.Ticket),
+            ("without its ticket", anaAdmission, null),
+        };
+        using var edge = shop.EdgeClient();
+        foreach (var (why, admission, ticket) in refused)
         {
-            await sales.EndSaleAsync(saleId);
+            var order = NewOrder();
+            var answer = await PlaceAsync(edge, order, admission, ticket);
+            Assert.True(answer.Status == HttpStatusCode.Forbidden, $"An order {why}: {answer}");
+            Assert.Equal(0, await OrdersWithKeyAsync(order));
         }
+
+        var placed = await PlaceAsync(edge, NewOrder(), anaAdmission, ana.Ticket);
+        Assert.Equal(HttpStatusCode.Accepted, placed.Status);
+        var settled = await orders.SettledAsync([placed.OrderId!.Value], TimeSpan.FromSeconds(30));
+        Assert.Equal("Confirmed", settled[placed.OrderId.Value].Status);
+
+        // One admission, one order: a second order with it is refused, a retry of the first is the same order.
+        var second = NewOrder();
+        Assert.Equal(HttpStatusCode.Forbidden, (await PlaceAsync(edge, second, anaAdmission, ana.Ticket)).Status);
+        Assert.Equal(0, await OrdersWithKeyAsync(second));
+        var retry = await PlaceAsync(edge, placed.Request, anaAdmission, ana.Ticket);
+        Assert.Equal((HttpStatusCode.Accepted, placed.OrderId), (retry.Status, retry.OrderId));
+        // Ordering ended Ana's session: her slot is free again.
+        await Poll.UntilAsync(async () => (await sales.StatsAsync(saleId)).Active == 1, "Ana's session to end after her order");
     }
 
     [Fact]
@@ -135,61 +128,55 @@ public sealed class AdmissionTests(ShopFixture fixture)
     {
         await orders.SetStockAsync([Product + 2], 100);
         var saleId = SaleTraffic.NewSaleId();
-        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, whenRedisDown: "Closed"));
         using var edge = shop.EdgeClient();
-        try
+        await using (await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, whenRedisDown: "Closed")))
         {
-            using var api = sales.Instance(0);
-            var admitted = await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(91_000));
-            var admission = (await SaleTraffic.AdmittedAsync(api, admitted)).AdmissionToken!;
-
-            await ShopRedis.StopAsync(shop);
-            for (var i = 0; i < TestShop.ApiInstances.Count; i++)
+            try
             {
-                using var instance = sales.Instance(i);
-                await Poll.UntilAsync(async () =>
-                {
-                    using var join = await SaleTraffic.JoinAsync(instance, SaleTraffic.ClientIp(91_100 + i));
-                    return join.StatusCode == HttpStatusCode.ServiceUnavailable && join.Headers.RetryAfter is not null
-                        && join.Content.Headers.ContentType?.MediaType == "application/problem+json";
-                }, $"api-{i + 1} to refuse joins with a 503 while Redis is down");
-            }
-            Assert.Equal(HttpStatusCode.Forbidden, (await PlaceAsync(edge, NewOrder(Product + 2), null, null)).Status);
-            var withAdmission = await PlaceAsync(edge, NewOrder(Product + 2), admission, admitted.Ticket);
-            Assert.True(withAdmission.Status == HttpStatusCode.Accepted, $"An issued admission must keep working without Redis: {withAdmission}");
+                using var api = sales.Instance(0);
+                var admitted = await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(91_000));
+                var admission = (await SaleTraffic.AdmittedAsync(api, admitted)).AdmissionToken!;
 
-            // Staff switch the policy (sales live in Postgres, so this works without Redis): everyone may shop.
-            await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, whenRedisDown: "Open"));
-            await sales.EveryInstanceAsync(s => !s.Enforced, "every instance to open the store while Redis is down");
-            using var open = await SaleTraffic.JoinAsync(api, SaleTraffic.ClientIp(91_200));
-            Assert.Equal("Open", (await open.Content.ReadFromJsonAsync<WaitingStatusDto>())!.State);
-            var anyone = await PlaceAsync(edge, NewOrder(Product + 2), null, null);
-            Assert.True(anyone.Status == HttpStatusCode.Accepted, $"An Open sale lets orders through without Redis: {anyone}");
-            await orders.SettledAsync([withAdmission.OrderId!.Value, anyone.OrderId!.Value], TimeSpan.FromSeconds(30));
-        }
-        finally
-        {
-            await ShopRedis.StartAndWaitForEveryInstanceAsync(shop);
-            await sales.EndSaleAsync(saleId);
+                await ShopRedis.StopAsync(shop);
+                for (var i = 0; i < TestShop.ApiInstances.Count; i++)
+                {
+                    using var instance = sales.Instance(i);
+                    await Poll.UntilAsync(async () =>
+                    {
+                        using var join = await SaleTraffic.JoinAsync(instance, SaleTraffic.ClientIp(91_100 + i));
+                        return join.StatusCode == HttpStatusCode.ServiceUnavailable && join.Headers.RetryAfter is not null
+                            && join.Content.Headers.ContentType?.MediaType == "application/problem+json";
+                    }, $"api-{i + 1} to refuse joins with a 503 while Redis is down");
+                }
+                Assert.Equal(HttpStatusCode.Forbidden, (await PlaceAsync(edge, NewOrder(Product + 2), null, null)).Status);
+                var withAdmission = await PlaceAsync(edge, NewOrder(Product + 2), admission, admitted.Ticket);
+                Assert.True(withAdmission.Status == HttpStatusCode.Accepted, $"An issued admission must keep working without Redis: {withAdmission}");
+
+                // Staff switch the policy (sales live in Postgres, so this works without Redis): everyone may shop.
+                await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 6000, whenRedisDown: "Open"));
+                await sales.EveryInstanceAsync(s => !s.Enforced, "every instance to open the store while Redis is down");
+                using var open = await SaleTraffic.JoinAsync(api, SaleTraffic.ClientIp(91_200));
+                Assert.Equal("Open", (await open.Content.ReadFromJsonAsync<WaitingStatusDto>())!.State);
+                var anyone = await PlaceAsync(edge, NewOrder(Product + 2), null, null);
+                Assert.True(anyone.Status == HttpStatusCode.Accepted, $"An Open sale lets orders through without Redis: {anyone}");
+                await orders.SettledAsync([withAdmission.OrderId!.Value, anyone.OrderId!.Value], TimeSpan.FromSeconds(30));
+            }
+            finally
+            {
+                await ShopRedis.StartAndWaitForEveryInstanceAsync(shop);
+            }
         }
         // Back to normal without a restart: joins work again everywhere.
         var saleAfter = SaleTraffic.NewSaleId();
-        await sales.PutSaleAsync(saleAfter, SaleTraffic.Sale());
-        try
+        await using var sale = await sales.StartSaleAsync(saleAfter, SaleTraffic.Sale());
+        for (var i = 0; i < TestShop.ApiInstances.Count; i++)
         {
-            for (var i = 0; i < TestShop.ApiInstances.Count; i++)
+            using var instance = sales.Instance(i);
+            await Poll.UntilAsync(async () =>
             {
-                using var instance = sales.Instance(i);
-                await Poll.UntilAsync(async () =>
-                {
-                    using var join = await SaleTraffic.JoinAsync(instance, SaleTraffic.ClientIp(91_300 + i));
-                    return join.StatusCode == HttpStatusCode.OK;
-                }, $"api-{i + 1} to take joins again after Redis is back");
-            }
-        }
-        finally
-        {
-            await sales.EndSaleAsync(saleAfter);
+                using var join = await SaleTraffic.JoinAsync(instance, SaleTraffic.ClientIp(91_300 + i));
+                return join.StatusCode == HttpStatusCode.OK;
+            }, $"api-{i + 1} to take joins again after Redis is back");
         }
     }
 
@@ -197,26 +184,19 @@ public sealed class AdmissionTests(ShopFixture fixture)
     public async Task A_join_while_the_state_store_stalls_for_three_seconds_waits_for_its_place_instead_of_a_503()
     {
         var saleId = SaleTraffic.NewSaleId();
-        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 60, maxActive: 10, whenRedisDown: "Closed"));
-        try
-        {
-            using var api = sales.Instance(0);
-            await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(92_000));
-            await using var redis = await ConnectionMultiplexer.ConnectAsync($"{await shop.ConnectionStringAsync("redis")},allowAdmin=true");
-            // Redis holds every other client's commands for 3 s from its OK on, as a saturated peak makes them wait.
-            var stalled = Stopwatch.StartNew();
-            await redis.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000");
+        await using var sale = await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: 60, maxActive: 10, whenRedisDown: "Closed"));
+        using var api = sales.Instance(0);
+        await SaleTraffic.JoinedAsync(api, SaleTraffic.ClientIp(92_000));
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"{await shop.ConnectionStringAsync("redis")},allowAdmin=true");
+        // Redis holds every other client's commands for 3 s from its OK on, as a saturated peak makes them wait.
+        var stalled = Stopwatch.StartNew();
+        await redis.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000");
 
-            using var join = await SaleTraffic.JoinAsync(api, SaleTraffic.ClientIp(92_001));
-            var body = await join.Content.ReadAsStringAsync();
-            Assert.True(join.StatusCode == HttpStatusCode.OK, $"A join that met a slow Redis answered {(int)join.StatusCode}: {body}");
-            Assert.True(stalled.Elapsed >= TimeSpan.FromSeconds(3), $"The join was answered {stalled.Elapsed} after the pause began, so it never waited for Redis.");
-            Assert.NotNull(JsonSerializer.Deserialize<WaitingStatusDto>(body, JsonSerializerOptions.Web)!.Ticket);
-        }
-        finally
-        {
-            await sales.EndSaleAsync(saleId);
-        }
+        using var join = await SaleTraffic.JoinAsync(api, SaleTraffic.ClientIp(92_001));
+        var body = await join.Content.ReadAsStringAsync();
+        Assert.True(join.StatusCode == HttpStatusCode.OK, $"A join that met a slow Redis answered {(int)join.StatusCode}: {body}");
+        Assert.True(stalled.Elapsed >= TimeSpan.FromSeconds(3), $"The join was answered {stalled.Elapsed} after the pause began, so it never waited for Redis.");
+        Assert.NotNull(JsonSerializer.Deserialize<WaitingStatusDto>(body, JsonSerializerOptions.Web)!.Ticket);
     }
 
     [Fact]
@@ -225,6 +205,7 @@ public sealed class AdmissionTests(ShopFixture fixture)
         var products = Enumerable.Range(Product + 10, 5).ToArray();
         await orders.SetStockAsync(products, 10_000);
         var saleId = SaleTraffic.NewSaleId();
+        await using var sale = sales.Ending(saleId);
         var seen = new SortedSet<double>();
         var recovered = Task.CompletedTask;
         try
@@ -254,14 +235,7 @@ public sealed class AdmissionTests(ShopFixture fixture)
                 await shop.StartAgainAsync(worker);
             }
         }
-        try
-        {
-            await recovered;
-            Assert.True(seen.Count(r => r is > 100 and < 1000) >= 3, $"Recovery was not step by step: {string.Join(", ", seen)}");
-        }
-        finally
-        {
-            await sales.EndSaleAsync(saleId);
-        }
+        await recovered;
+        Assert.True(seen.Count(r => r is > 100 and < 1000) >= 3, $"Recovery was not step by step: {string.Join(", ", seen)}");
     }
 }

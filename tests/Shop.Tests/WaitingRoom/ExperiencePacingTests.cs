@@ -32,71 +32,64 @@ public sealed class ExperiencePacingTests(ShopFixture fixture)
         var saleId = SaleTraffic.NewSaleId();
         // Announced, not live: the store stays open to everyone, so every shopper is an admitted one and orders need no
         // admission; the sale's stats still show the pace it would be admitted at.
-        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: Rate, startsAt: DateTimeOffset.UtcNow.AddMinutes(30)));
+        await using var sale = await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: Rate, startsAt: DateTimeOffset.UtcNow.AddMinutes(30)));
+        // Earlier tests may have left the shop slowed down; start from full speed.
+        await Poll.UntilAsync(async () => await StatsAsync(saleId) is { EffectiveAdmissionsPerMinute: (double)Rate, Pacing.Reason: PacingReasons.None },
+            "admission to run at full speed", TimeSpan.FromMinutes(2));
+        var before = (await StatsAsync(saleId)).Pacing!;
+        Assert.Contains(before.Signals.Services, s => s.Service == "api");
+        Assert.Contains(before.Signals.Services, s => s.Service == "web");
+
+        // A slow dependency for real: a transaction holds the orders table against writes, so every order waits in
+        // Postgres until it lets go. Reads (the worker's lag, order pages) go on.
+        await using var db = await orders.DatabaseAsync();
+        await using var connection = await db.OpenConnectionAsync();
+        var held = await connection.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("LOCK TABLE orders IN EXCLUSIVE MODE", connection, held))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+        var instances = Enumerable.Range(0, TestShop.ApiInstances.Count).Select(i => sales.Instance(i)).ToList();
+        IReadOnlyList<OrderResponse> answered;
         try
         {
-            // Earlier tests may have left the shop slowed down; start from full speed.
-            await Poll.UntilAsync(async () => await StatsAsync(saleId) is { EffectiveAdmissionsPerMinute: (double)Rate, Pacing.Reason: PacingReasons.None },
-                "admission to run at full speed", TimeSpan.FromMinutes(2));
-            var before = (await StatsAsync(saleId)).Pacing!;
-            Assert.Contains(before.Signals.Services, s => s.Service == "api");
-            Assert.Contains(before.Signals.Services, s => s.Service == "web");
-
-            // A slow dependency for real: a transaction holds the orders table against writes, so every order waits in
-            // Postgres until it lets go. Reads (the worker's lag, order pages) go on.
-            await using var db = await orders.DatabaseAsync();
-            await using var connection = await db.OpenConnectionAsync();
-            var held = await connection.BeginTransactionAsync();
-            await using (var hold = new NpgsqlCommand("LOCK TABLE orders IN EXCLUSIVE MODE", connection, held))
-            {
-                await hold.ExecuteNonQueryAsync();
-            }
-            var instances = Enumerable.Range(0, TestShop.ApiInstances.Count).Select(i => sales.Instance(i)).ToList();
-            IReadOnlyList<OrderResponse> answered;
-            try
-            {
-                var burst = Task.WhenAll(OrderTraffic.RandomOrders(30, products[0], products.Length, 1, 1, seed: 16)
-                    .Select((order, i) => OrderTraffic.SendAsync(instances[i % instances.Count], order)));
-                await Poll.UntilAsync(async () =>
-                {
-                    await using var waiting = db.CreateCommand(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
-                    return (long)(await waiting.ExecuteScalarAsync())! >= 10;
-                }, "orders to wait behind the held table");
-                // Not a wait for something to happen: the time every one of those orders then spends waiting, longer than
-                // the 1-s p95 threshold.
-                await Task.Delay(TimeSpan.FromSeconds(1.5));
-                await held.RollbackAsync();
-                answered = await burst;
-            }
-            finally
-            {
-                await held.DisposeAsync();
-                instances.ForEach(i => i.Dispose());
-            }
-            Assert.All(answered, r => Assert.Equal(HttpStatusCode.Accepted, r.Status));
-
-            SaleStats slowed = null!;
-            await Poll.UntilAsync(async () => (slowed = await StatsAsync(saleId)) is { Pacing.Reason: PacingReasons.Latency }
-                && slowed.EffectiveAdmissionsPerMinute < Rate, "admission to slow down for latency");
-            Assert.Contains(slowed.Pacing!.Signals.Services, s => s.Service == "api" && s.P95Ms > 1000 && s.Requests >= 20);
-            // The dashboard sees it too: the leader's gauges carry the reason.
-            await Poll.UntilAsync(() => shop.Telemetry.Points.Any(p => p.Metric == "shop.waitingroom.rate_factor"
-                && p.Attributes.GetValueOrDefault("reason") == PacingReasons.Latency && p.Value < 1), "the rate factor gauge to say latency");
-
-            var seen = new SortedSet<double>();
+            var burst = Task.WhenAll(OrderTraffic.RandomOrders(30, products[0], products.Length, 1, 1, seed: 16)
+                .Select((order, i) => OrderTraffic.SendAsync(instances[i % instances.Count], order)));
             await Poll.UntilAsync(async () =>
             {
-                var stats = await StatsAsync(saleId);
-                seen.Add(stats.EffectiveAdmissionsPerMinute);
-                return stats is { EffectiveAdmissionsPerMinute: (double)Rate, Pacing.Reason: PacingReasons.None };
-            }, "admission to recover to the full rate", TimeSpan.FromMinutes(2));
-            Assert.True(seen.Count(r => r is > 0 and < Rate) >= 3, $"Recovery was not step by step: {string.Join(", ", seen)}");
+                await using var waiting = db.CreateCommand(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+                return (long)(await waiting.ExecuteScalarAsync())! >= 10;
+            }, "orders to wait behind the held table");
+            // Not a wait for something to happen: the time every one of those orders then spends waiting, longer than
+            // the 1-s p95 threshold.
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            await held.RollbackAsync();
+            answered = await burst;
         }
         finally
         {
-            await sales.EndSaleAsync(saleId);
+            await held.DisposeAsync();
+            instances.ForEach(i => i.Dispose());
         }
+        Assert.All(answered, r => Assert.Equal(HttpStatusCode.Accepted, r.Status));
+
+        SaleStats slowed = null!;
+        await Poll.UntilAsync(async () => (slowed = await StatsAsync(saleId)) is { Pacing.Reason: PacingReasons.Latency }
+            && slowed.EffectiveAdmissionsPerMinute < Rate, "admission to slow down for latency");
+        Assert.Contains(slowed.Pacing!.Signals.Services, s => s.Service == "api" && s.P95Ms > 1000 && s.Requests >= 20);
+        // The dashboard sees it too: the leader's gauges carry the reason.
+        await Poll.UntilAsync(() => shop.Telemetry.Points.Any(p => p.Metric == "shop.waitingroom.rate_factor"
+            && p.Attributes.GetValueOrDefault("reason") == PacingReasons.Latency && p.Value < 1), "the rate factor gauge to say latency");
+
+        var seen = new SortedSet<double>();
+        await Poll.UntilAsync(async () =>
+        {
+            var stats = await StatsAsync(saleId);
+            seen.Add(stats.EffectiveAdmissionsPerMinute);
+            return stats is { EffectiveAdmissionsPerMinute: (double)Rate, Pacing.Reason: PacingReasons.None };
+        }, "admission to recover to the full rate", TimeSpan.FromMinutes(2));
+        Assert.True(seen.Count(r => r is > 0 and < Rate) >= 3, $"Recovery was not step by step: {string.Join(", ", seen)}");
     }
 
     [Fact]
@@ -104,32 +97,25 @@ public sealed class ExperiencePacingTests(ShopFixture fixture)
     {
         const int fast = 30_000; // far above the shop's slow start (600/min): 600, 1,200, 2,400 … 30,000 at 2-s checks
         var saleId = SaleTraffic.NewSaleId();
-        await sales.PutSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: fast));
-        try
+        await using var sale = await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: fast));
+        var ramps = new SortedSet<double>();
+        await Poll.UntilAsync(async () =>
         {
-            var ramps = new SortedSet<double>();
-            await Poll.UntilAsync(async () =>
+            var stats = await StatsAsync(saleId);
+            if (stats.SlowStartAdmissionsPerMinute is { } ramp)
             {
-                var stats = await StatsAsync(saleId);
-                if (stats.SlowStartAdmissionsPerMinute is { } ramp)
-                {
-                    ramps.Add(ramp);
-                    Assert.True(stats.EffectiveAdmissionsPerMinute <= ramp, $"admitted at {stats.EffectiveAdmissionsPerMinute}/min above its slow start {ramp}/min");
-                }
-                return stats is { SlowStartAdmissionsPerMinute: null, EffectiveAdmissionsPerMinute: fast };
-            }, "the sale to ramp up to its rate", TimeSpan.FromMinutes(2));
-            Assert.True(ramps.Count >= 3 && ramps.Min < fast / 4, $"No slow start to see: {string.Join(", ", ramps)}");
+                ramps.Add(ramp);
+                Assert.True(stats.EffectiveAdmissionsPerMinute <= ramp, $"admitted at {stats.EffectiveAdmissionsPerMinute}/min above its slow start {ramp}/min");
+            }
+            return stats is { SlowStartAdmissionsPerMinute: null, EffectiveAdmissionsPerMinute: fast };
+        }, "the sale to ramp up to its rate", TimeSpan.FromMinutes(2));
+        Assert.True(ramps.Count >= 3 && ramps.Min < fast / 4, $"No slow start to see: {string.Join(", ", ramps)}");
 
-            await sales.PauseAsync(saleId, true);
-            await Task.Delay(TimeSpan.FromSeconds(1)); // at least one admission tick sees the pause
-            await sales.PauseAsync(saleId, false);
-            await Poll.UntilAsync(async () => (await StatsAsync(saleId)).SlowStartAdmissionsPerMinute is < fast / 4,
-                "a resumed sale to start slowly again");
-        }
-        finally
-        {
-            await sales.EndSaleAsync(saleId);
-        }
+        await sales.PauseAsync(saleId, true);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // at least one admission tick sees the pause
+        await sales.PauseAsync(saleId, false);
+        await Poll.UntilAsync(async () => (await StatsAsync(saleId)).SlowStartAdmissionsPerMinute is < fast / 4,
+            "a resumed sale to start slowly again");
     }
 
     [Fact]

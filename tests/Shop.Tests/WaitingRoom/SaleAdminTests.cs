@@ -15,21 +15,15 @@ public sealed class SaleAdminTests(ShopFixture fixture)
     {
         var saleId = SaleTraffic.NewSaleId();
         using var admin = await sales.AdminAsync();
-        try
+        await using var sale = sales.Ending(saleId);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
         {
-            var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
-            {
-                using var response = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", SaleTraffic.Sale(startsAt: DateTimeOffset.UtcNow.AddMinutes(30)));
-                return response.StatusCode;
-            }));
+            using var response = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", SaleTraffic.Sale(startsAt: DateTimeOffset.UtcNow.AddMinutes(30)));
+            return response.StatusCode;
+        }));
 
-            Assert.Equal(1, answers.Count(a => a == HttpStatusCode.Created));
-            Assert.Equal(11, answers.Count(a => a == HttpStatusCode.OK));
-        }
-        finally
-        {
-            await sales.EndSaleAsync(saleId);
-        }
+        Assert.Equal(1, answers.Count(a => a == HttpStatusCode.Created));
+        Assert.Equal(11, answers.Count(a => a == HttpStatusCode.OK));
     }
 
     [Fact]
@@ -38,24 +32,18 @@ public sealed class SaleAdminTests(ShopFixture fixture)
         var saleId = SaleTraffic.NewSaleId();
         var start = new DateTimeOffset(DateTimeOffset.UtcNow.AddHours(2).DateTime.Date.AddHours(20), TimeSpan.FromHours(1));
         using var admin = await sales.AdminAsync();
-        try
+        await using var sale = sales.Ending(saleId);
+        using var response = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", new
         {
-            using var response = await admin.PutAsJsonAsync($"/api/admin/sales/{saleId}", new
-            {
-                name = "Local time", startsAt = start, endsAt = start.AddHours(3), admissionsPerMinute = 60, maxActiveShoppers = 10,
-                sessionMinutes = 10, queueMode = "Fifo", whenRedisDown = "Closed",
-            });
+            name = "Local time", startsAt = start, endsAt = start.AddHours(3), admissionsPerMinute = 60, maxActiveShoppers = 10,
+            sessionMinutes = 10, queueMode = "Fifo", whenRedisDown = "Closed",
+        });
 
-            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-            await using var db = Npgsql.NpgsqlDataSource.Create(await fixture.Shop.ConnectionStringAsync("postgres"));
-            await using var select = db.CreateCommand("SELECT starts_at FROM sales WHERE id = $1");
-            select.Parameters.Add(new Npgsql.NpgsqlParameter { Value = saleId });
-            Assert.Equal(start.UtcDateTime, ((DateTime)(await select.ExecuteScalarAsync())!).ToUniversalTime());
-        }
-        finally
-        {
-            await sales.EndSaleAsync(saleId);
-        }
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await using var db = Npgsql.NpgsqlDataSource.Create(await fixture.Shop.ConnectionStringAsync("postgres"));
+        await using var select = db.CreateCommand("SELECT starts_at FROM sales WHERE id = $1");
+        select.Parameters.Add(new Npgsql.NpgsqlParameter { Value = saleId });
+        Assert.Equal(start.UtcDateTime, ((DateTime)(await select.ExecuteScalarAsync())!).ToUniversalTime());
     }
 
     [Fact]

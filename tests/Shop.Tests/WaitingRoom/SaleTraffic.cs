@@ -58,6 +58,19 @@ public sealed class SaleTraffic(TestShop shop)
         abandonAfterSeconds,
     };
 
+    /// <summary>
+    /// Puts a sale live and hands back its scope: <c>await using var sale = await traffic.StartSaleAsync(...)</c> ends
+    /// it when the test leaves, passed or failed, so the next test finds an open store.
+    /// </summary>
+    public async Task<LiveSale> StartSaleAsync(string saleId, object definition)
+    {
+        await PutSaleAsync(saleId, definition);
+        return new LiveSale(this, saleId);
+    }
+
+    /// <summary>The scope of a sale the test puts itself (the put is what it tests): ended when left, as <see cref="StartSaleAsync"/>'s.</summary>
+    public LiveSale Ending(string saleId) => new(this, saleId);
+
     public async Task PauseAsync(string saleId, bool paused)
     {
         using var admin = await AdminAsync();
@@ -154,4 +167,12 @@ public sealed class SaleTraffic(TestShop shop)
         var entries = await redis.GetDatabase().HashGetAllAsync($"wr:{{{saleId}}}:admitted");
         return new SortedDictionary<long, long>(entries.ToDictionary(e => (long)e.Name, e => (long)e.Value));
     }
+}
+
+/// <summary>A sale a test made, ended (and every instance waited for) when the scope is left.</summary>
+public sealed class LiveSale(SaleTraffic traffic, string saleId) : IAsyncDisposable
+{
+    public string Id => saleId;
+
+    public async ValueTask DisposeAsync() => await traffic.EndSaleAsync(saleId);
 }
