@@ -43,8 +43,8 @@ public static class Extensions
             },
         });
         // A service must never wait on its own console: when the reader of stdout falls behind (the orchestrator, in a
-        // log storm), the default mode blocks every thread that logs. A restarted worker in CI went silent for five
-        // minutes mid-burst, health endpoint included, most likely so. Dropped console lines still go out over OTLP.
+        // log storm), the default mode blocks every thread that logs, health endpoint included. Dropped console lines
+        // still go out over OTLP.
         builder.Services.Configure<ConsoleLoggerOptions>(console => console.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
@@ -138,8 +138,8 @@ public static class Extensions
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"])
             .AddCheck<ShutdownHealthCheck>("shutdown");
-        // A dependency check that hangs must not hang the probe: CI saw a restarted worker's /health unanswered for
-        // minutes. Integrations register their checks without a timeout, and a timeout only asks a check to stop:
+        // A dependency check that hangs must not hang the probe. Integrations register their checks without a timeout,
+        // and a timeout only asks a check to stop:
         // a check (or its factory) that blocks is left behind by BoundedHealthCheck, and the probe names it.
         builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
         {

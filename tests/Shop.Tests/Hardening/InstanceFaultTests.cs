@@ -91,7 +91,7 @@ public sealed class InstanceFaultTests(ShopFixture fixture, ITestOutputHelper ou
             if (TestShop.ApiInstances.Contains(resource))
             {
                 // The edge may still be sitting out an instance an earlier test stopped (fail_timeout 5 s): the fault is
-                // only a fault once the instance is back in rotation. CI saw 500 requests go by without it.
+                // only a fault once the instance is back in rotation.
                 await Poll.UntilAsync(() => traffic.Exchanges.Any(e => e.ServedBy == resource), $"the edge to send {resource} traffic", TimeSpan.FromSeconds(30));
             }
             var tree = TestShop.ProcessTree(shop.ProcessId(resource));
