@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Shop.Reporting.Access;
 using Shop.ServiceDefaults.Endpoints;
 using Shop.ServiceDefaults.Logging;
+using Shop.WebStyles;
 
 namespace Shop.Reporting.Replication;
 
@@ -45,7 +46,7 @@ public sealed class ReplicaUnavailableHandler(IProblemDetailsService problems, I
         await context.Response.WriteAsync($"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{RetryAfterSeconds}">
-            <title>{title} · Staff reports</title><link rel="stylesheet" href="/app.css" /></head>
+            <title>{title} · Staff reports</title><link rel="stylesheet" href="/{SiteStyles.Path}" /><link rel="stylesheet" href="/app.css" /></head>
             <body><main><h1>{title}</h1>
             <p class="banner warning" role="alert" data-testid="replica-unavailable">{message}</p>
             <p>This page tries again by itself in {RetryAfterSeconds} seconds. <a href="/">Back to the reports</a></p></main></body></html>

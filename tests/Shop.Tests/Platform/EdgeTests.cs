@@ -1,11 +1,13 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Azure.Storage.Blobs;
+using Shop.Tests.Hardening;
 using Shop.Tests.Infrastructure;
 
 namespace Shop.Tests.Platform;
 
 [Collection(ShopCollection.Name)]
-public sealed class EdgeTests(ShopFixture fixture)
+public sealed partial class EdgeTests(ShopFixture fixture)
 {
     private const string ServedBy = "X-Served-By";
     private readonly TestShop shop = fixture.Shop;
@@ -51,6 +53,37 @@ public sealed class EdgeTests(ShopFixture fixture)
         {
             var page = await client.GetStringAsync("/");
             Assert.Contains("<h1>Shop</h1>", page);
+        }
+    }
+
+    [Fact]
+    public async Task Both_sites_link_the_shared_stylesheet_and_the_edge_serves_it_as_it_serves_their_own()
+    {
+        using var storefront = shop.EdgeClient();
+        using var staff = Browserlike.Client(new Uri($"https://localhost:{shop.Ports.StaffHttps}"));
+
+        foreach (var (client, path) in new[] { (storefront, "/"), (staff, "/login") })
+        {
+            var what = new Uri(client.BaseAddress!, path);
+            var sheets = StylesheetLinks().Matches(await client.GetStringAsync(path)).Select(m => m.Groups[1].Value).ToList();
+            // The shared rules first, then the site's own; both fingerprinted by @Assets.
+            var shared = sheets.FindIndex(s => s.StartsWith("_content/Shop.WebStyles/site.", StringComparison.Ordinal));
+            var own = sheets.FindIndex(s => s.StartsWith("app.", StringComparison.Ordinal));
+            Assert.True(shared >= 0 && own > shared, $"{what} links the stylesheets [{string.Join(", ", sheets)}].");
+
+            using var sharedSheet = await client.GetAsync("/" + sheets[shared]);
+            using var ownSheet = await client.GetAsync("/" + sheets[own]);
+            foreach (var sheet in new[] { sharedSheet, ownSheet })
+            {
+                Assert.True(sheet.StatusCode == HttpStatusCode.OK, $"{sheet.RequestMessage!.RequestUri} answered {(int)sheet.StatusCode}.");
+                Assert.Equal("text/css", sheet.Content.Headers.ContentType?.MediaType);
+            }
+            var rules = await sharedSheet.Content.ReadAsStringAsync();
+            Assert.Contains(".site-header .brand {", rules);
+            Assert.Contains("main {", rules);
+            // Cached as the site's own fingerprinted app.css is (MapStaticAssets: a year, immutable; no-cache in Development).
+            Assert.NotNull(sharedSheet.Headers.CacheControl);
+            Assert.Equal(ownSheet.Headers.CacheControl?.ToString(), sharedSheet.Headers.CacheControl?.ToString());
         }
     }
 
@@ -121,6 +154,9 @@ public sealed class EdgeTests(ShopFixture fixture)
             await Poll.UntilAsync(async () => await ServedByAsync(edge) == "api-2", "the edge to route to api-2 again");
         }
     }
+
+    [GeneratedRegex("""<link rel="stylesheet" href="([^"]+)"\s*/?>""")]
+    private static partial Regex StylesheetLinks();
 
     private static async Task<string?> ServedByAsync(HttpClient edge)
     {

@@ -141,6 +141,8 @@ public sealed class StorefrontBrowserTests(ShopFixture fixture)
         await page.GotoAsync($"http://localhost:{shop.Ports.EdgeHttp}/product/4702");
         await page.WaitForURLAsync("**/waiting-room?returnUrl=%2Fproduct%2F4702");
         await page.WaitForSelectorAsync("[data-testid=waiting][data-state=Waiting]");
+        // The gate lets the shared stylesheet through during the sale: its 72rem main applies.
+        Assert.Equal("1152px", await page.EvalOnSelectorAsync<string>("main", "e => getComputedStyle(e).maxWidth"));
         var position = await page.InnerTextAsync("[data-testid=waiting-position]");
         Assert.Matches("^[0-9]+$", position);
         Assert.Contains("First come, first served", await page.InnerTextAsync("[data-testid=queue-rule]"));
