@@ -1,3 +1,5 @@
+using Shop.Data.Sales;
+
 namespace Shop.Api.WaitingRoom;
 
 /// <summary>Why admission runs below the sale's rate right now; <see cref="None"/> while it is at or back on its way to full speed.</summary>
@@ -75,6 +77,14 @@ public static class AdmissionRamp
 {
     /// <summary>Where a sale's ramp starts (per minute): never above the sale's own rate.</summary>
     public static double Start(int admissionsPerMinute, WaitingRoomOptions options) => Math.Min(admissionsPerMinute, options.RampStartPerMinute);
+
+    /// <summary>
+    /// The sale's slow-start rate (per minute) given the one the admission leader stored, or null while it has none (not
+    /// open yet, or paused). A live sale with none stored is at the start: the leader has not reached it yet (it just
+    /// opened or resumed, or leadership is changing hands) and that is where it will begin, never at the sale's full rate.
+    /// </summary>
+    public static double? Current(Sale sale, double? stored, DateTimeOffset now, WaitingRoomOptions options) =>
+        sale.Paused ? null : stored ?? (sale.IsLive(now) ? Start(sale.AdmissionsPerMinute, options) : null);
 
     /// <summary>The ramp after a health check; at the sale's rate it has nothing more to do.</summary>
     public static RampState Next(RampState ramp, int admissionsPerMinute, bool healthy, WaitingRoomOptions options)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
 using Shop.Data.Sales;
 using Shop.Messaging;
 using StackExchange.Redis;
@@ -9,7 +10,7 @@ namespace Shop.Api.WaitingRoom;
 /// The waiting room's state in Redis, one key family per sale. Every change that must be atomic (a join, the
 /// draw, an admission tick) is one Lua script, so any number of API instances can share it without locks.
 /// </summary>
-public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
+public sealed class WaitingRoomStore(IConnectionMultiplexer redis, IOptions<WaitingRoomOptions> options, TimeProvider clock)
 {
     public abstract record JoinResult;
     public sealed record Joined(long Position) : JoinResult;
@@ -133,11 +134,13 @@ public sealed class WaitingRoomStore(IConnectionMultiplexer redis)
         batch.Execute();
         var v = await values;
         return new Snapshot((long?)v[0] ?? 0, (long?)v[1] ?? 0, v[2].HasValue,
-            AdmissionRamp.Factor(sale.AdmissionsPerMinute, (double?)await factor ?? 1.0, (double?)await ramp));
+            AdmissionRamp.Factor(sale.AdmissionsPerMinute, (double?)await factor ?? 1.0, RampOf(sale, (double?)await ramp)));
     }
 
-    /// <summary>The sale's slow-start rate (admissions per minute), or null while it has none (not yet admitting, or paused).</summary>
-    public async Task<double?> RampAsync(Sale sale) => (double?)await Db.StringGetAsync(new SaleKeys(sale.Id).Ramp);
+    /// <summary>The sale's slow-start rate (admissions per minute) now, or null while it has none (<see cref="AdmissionRamp.Current"/>).</summary>
+    public async Task<double?> RampAsync(Sale sale) => RampOf(sale, (double?)await Db.StringGetAsync(new SaleKeys(sale.Id).Ramp));
+
+    private double? RampOf(Sale sale, double? stored) => AdmissionRamp.Current(sale, stored, clock.GetUtcNow(), options.Value);
 
     /// <summary>Sets the sale's slow-start rate (null: forget it, so admission starts slowly again), kept as long as the sale's other keys.</summary>
     public Task SetRampAsync(Sale sale, double? perMinute) => perMinute is { } rate

@@ -98,6 +98,8 @@ public sealed class ExperiencePacingTests(ShopFixture fixture)
         const int fast = 30_000; // far above the shop's slow start (600/min): 600, 1,200, 2,400 … 30,000 at 2-s checks
         var saleId = SaleTraffic.NewSaleId();
         await using var sale = await sales.StartSaleAsync(saleId, SaleTraffic.Sale(admissionsPerMinute: fast));
+        // Asked at once, whether or not the admission leader has seen the sale yet: it opens at its slow start, never at its rate.
+        Assert.True((await StatsAsync(saleId)).SlowStartAdmissionsPerMinute is < fast / 4, "The sale's stats showed no slow start as it opened");
         var ramps = new SortedSet<double>();
         await Poll.UntilAsync(async () =>
         {

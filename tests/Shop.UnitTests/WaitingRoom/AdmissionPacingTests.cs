@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Shop.Api.WaitingRoom;
+using Shop.Data.Sales;
 
 namespace Shop.UnitTests.WaitingRoom;
 
@@ -120,6 +121,26 @@ public sealed class AdmissionPacingTests
 
         // A sale slower than the start has nothing to ramp.
         Assert.Equal(300, AdmissionRamp.Start(300, options));
+    }
+
+    [Fact]
+    public void A_live_sale_the_leader_has_not_ramped_yet_is_at_the_slow_start_not_its_full_rate()
+    {
+        var options = new WaitingRoomOptions { RampStartPerMinute = 600 };
+        var now = DateTimeOffset.Parse("2026-11-27T09:00:00Z");
+        Sale Sale(DateTimeOffset startsAt, bool paused = false) => new()
+        {
+            Id = "bf", Name = "Black Friday", QueueMode = "Fifo", WhenRedisDown = "Closed", AdmissionsPerMinute = 30_000,
+            StartsAt = startsAt, EndsAt = now.AddHours(1), Paused = paused,
+        };
+        var live = Sale(now.AddSeconds(-1));
+
+        Assert.Equal(600, AdmissionRamp.Current(live, stored: null, now, options));
+        Assert.Equal(4800, AdmissionRamp.Current(live, stored: 4800, now, options));
+        Assert.Null(AdmissionRamp.Current(Sale(now.AddMinutes(5)), stored: null, now, options));
+        Assert.Null(AdmissionRamp.Current(Sale(now.AddSeconds(-1), paused: true), stored: 4800, now, options));
+        // What the admin stats and the shoppers' wait estimates then use: 2% of the rate, not all of it.
+        Assert.Equal(0.02, AdmissionRamp.Factor(30_000, 1.0, AdmissionRamp.Current(live, stored: null, now, options)));
     }
 
     [Fact]
